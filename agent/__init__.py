@@ -1,0 +1,1 @@
+"""spacesmith's agent side: settings, models, the CodeAgent harness, chat, headless runs, CLI."""

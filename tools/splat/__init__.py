@@ -1,0 +1,1 @@
+"""Gaussian splats: read, transform, clean, frame, write (pure numpy + plyfile)."""
