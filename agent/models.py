@@ -1,0 +1,77 @@
+"""Choose the model that drives the agent.
+
+=====================  ==============================================================
+``--model``            model
+=====================  ==============================================================
+(none, token found)    Hugging Face Inference Providers, :data:`DEFAULT_MODEL_ID`
+(none, no token)       the offline planner (no LLM); the CLI says so
+``offline``            the offline planner
+``litellm/<id>``       LiteLLM (imported only when asked for: it is slow to import)
+``<id>`` + api_base    any OpenAI-compatible server (Ollama, vLLM, llama.cpp)
+``<id>``               Inference Providers with that model id
+=====================  ==============================================================
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from smolagents.models import Model
+
+from agent.settings import Settings
+from tools.errors import AgentError
+
+DEFAULT_MODEL_ID = "Qwen/Qwen3-Coder-480B-A35B-Instruct"
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """The model and one line that tells the user what was chosen and why."""
+
+    model: Model
+    label: str
+    offline: bool
+
+
+def choose_model(settings: Settings) -> ModelChoice:
+    """Build the model named by the settings.
+
+    Args:
+        settings: the run settings (model, api_base, token).
+
+    Returns:
+        The model with a human-readable label.
+
+    Raises:
+        AgentError: LiteLLM was asked for but is not installed.
+    """
+    from agent.planner import OfflinePlanner
+
+    model_id = settings.model
+    if model_id == "offline" or settings.uses_offline_planner:
+        why = "" if model_id == "offline" else " (no HF token and no --model given)"
+        planner = OfflinePlanner(num_gaussians=settings.num_gaussians)
+        return ModelChoice(planner, f"offline planner, no LLM{why}", offline=True)
+    if model_id and model_id.startswith("litellm/"):
+        try:
+            from smolagents import LiteLLMModel
+            import litellm  # noqa: F401  - fail here, with a hint, not mid-run
+        except ImportError as exc:
+            raise AgentError(
+                "LiteLLM is not installed", hint="pip install litellm, or pick another --model"
+            ) from exc
+        lite_id = model_id.removeprefix("litellm/")
+        return ModelChoice(LiteLLMModel(model_id=lite_id), f"LiteLLM {lite_id}", offline=False)
+    if settings.api_base:
+        from smolagents import OpenAIServerModel
+
+        oai_id = model_id or "default"
+        key = os.environ.get("OPENAI_API_KEY") or "not-needed"
+        model = OpenAIServerModel(model_id=oai_id, api_base=settings.api_base, api_key=key)
+        return ModelChoice(model, f"{oai_id} at {settings.api_base}", offline=False)
+    from smolagents import InferenceClientModel
+
+    hf_id = model_id or DEFAULT_MODEL_ID
+    model = InferenceClientModel(model_id=hf_id, token=settings.token)
+    return ModelChoice(model, f"{hf_id} on Hugging Face Inference Providers", offline=False)
