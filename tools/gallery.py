@@ -77,9 +77,9 @@ class GalleryItem:
         """The camera with ``zoom`` applied (distance to the target scaled)."""
         if self.zoom == 1.0:
             return self.camera
-        target = self.camera.target
-        position = tuple(t + (p - t) * self.zoom for p, t in zip(self.camera.position, target))
-        x, y, z = position
+        (px, py, pz), (tx, ty, tz) = self.camera.position, self.camera.target
+        x, y, z = (tx + (px - tx) * self.zoom, ty + (py - ty) * self.zoom,
+                   tz + (pz - tz) * self.zoom)
         far = max(self.camera.far, self.camera.far * self.zoom)
         return replace(self.camera, position=(x, y, z), far=far)
 
@@ -188,7 +188,8 @@ def gallery_from_dict(data: object, *, base_dir: Path) -> Gallery:
     for key, default in (("color_from", "blue"), ("color_to", "indigo")):
         value = _str(top, key, "gallery", default)
         if value not in CARD_COLOURS:
-            raise GalleryError(f"key '{key}' must be one of {', '.join(CARD_COLOURS)}; got {value!r}")
+            raise GalleryError(f"key '{key}' must be one of {', '.join(CARD_COLOURS)}; "
+                               f"got {value!r}")
         colours[key] = value
     return Gallery(
         title=_str(top, "title", "gallery", None, nonempty=True),
@@ -253,6 +254,8 @@ def _frame_file(splat: Path, where: str) -> Camera:
                            f"frame {splat.name}: {exc}", hint="give a camera in the JSON") from exc
     try:
         _, camera = frame(read_splat_file(splat))
+        if not isinstance(camera, Camera):
+            raise GalleryError(f"key '{where}.camera': framing {splat.name} gave no camera")
     except SpacesmithError as exc:
         raise GalleryError(f"key '{where}.splat': {exc.message}") from exc
     return camera

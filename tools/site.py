@@ -183,17 +183,16 @@ def space_card(gallery: Gallery) -> str:
     short = gallery.description or f"{len(gallery.items)} Gaussian-splat monuments in 3D"
     if len(short) > SHORT_DESCRIPTION_MAX:
         short = short[: SHORT_DESCRIPTION_MAX - 1].rstrip() + "…"
-    q = lambda s: json.dumps(s, ensure_ascii=False)  # noqa: E731
     lines = [
         "---",
-        f"title: {q(gallery.title)}",
-        f"emoji: {q(gallery.emoji)}",
+        f"title: {_yaml_str(gallery.title)}",
+        f"emoji: {_yaml_str(gallery.emoji)}",
         f"colorFrom: {gallery.color_from}",
         f"colorTo: {gallery.color_to}",
         "sdk: static",
         "app_file: index.html",
         "pinned: false",
-        f"short_description: {q(short)}",
+        f"short_description: {_yaml_str(short)}",
         "tags:",
         "  - gaussian-splatting",
         "  - 3d",
@@ -210,6 +209,10 @@ def space_card(gallery: Gallery) -> str:
               "(three.js + Spark). Drag to orbit; scroll, swipe or use the arrow keys to travel.",
               ""]
     return "\n".join(lines)
+
+
+def _yaml_str(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def slug(name: str) -> str:
