@@ -97,7 +97,8 @@ def parse_goal(task: str) -> Goal:
 
 
 def _count(task: str) -> int | None:
-    found = re.search(r"\b(\d+|" + "|".join(_NUMBERS) + r")\s+(?:[\w-]+\s+)?(?:monuments|subjects|buildings|landmarks)",
+    nouns = r"(?:monuments|subjects|buildings|landmarks)"
+    found = re.search(r"\b(\d+|" + "|".join(_NUMBERS) + r")\s+(?:[\w-]+\s+)?" + nouns,
                       task.lower())
     if not found:
         return None
@@ -148,9 +149,9 @@ def parse_feedback(task: str) -> Feedback | None:
     text = task.strip().splitlines()[0].strip() if task.strip() else ""
     low = text.lower()
     if re.search(r"\bzoom(?:ed)? out\b|\bfurther away\b|\bfarther\b", low):
-        return Feedback("zoom", "Zoomed out.", factor=0.8)
+        return Feedback("zoom", "Zoomed out.", factor=1.25)
     if re.search(r"\bzoom(?:ed)? in\b|\bcloser\b", low):
-        return Feedback("zoom", "Zoomed in.", factor=1.25)
+        return Feedback("zoom", "Zoomed in.", factor=0.8)
     if re.search(r"\bfaster\b|\bquicker\b", low):
         return Feedback("speed", "Faster transitions.", factor=0.6)
     if re.search(r"\bslower\b", low):

@@ -55,8 +55,8 @@ def choose_model(settings: Settings) -> ModelChoice:
         return ModelChoice(planner, f"offline planner, no LLM{why}", offline=True)
     if model_id and model_id.startswith("litellm/"):
         try:
-            from smolagents import LiteLLMModel
             import litellm  # noqa: F401  - fail here, with a hint, not mid-run
+            from smolagents import LiteLLMModel
         except ImportError as exc:
             raise AgentError(
                 "LiteLLM is not installed", hint="pip install litellm, or pick another --model"

@@ -83,7 +83,7 @@ def _text(message: ChatMessage | dict[str, Any]) -> str:
     return ""
 
 
-class OfflinePlanner(Model):
+class OfflinePlanner(Model):  # type: ignore[misc]
     """Writes the gallery pipeline and common taste edits as CodeAgent code.
 
     Args:
@@ -193,23 +193,26 @@ def pipeline_code(goal: Goal, phase: str) -> str:
             "    print(w)"
         )
     if phase == "site":
-        final = "final_answer(f\"{len(subjects)} subjects: {', '.join(subjects)}; site: {site.folder}; url: none\")"
-        if goal.deploy_space:
-            final = "print(site)"
+        final = (
+            "final_answer(f\"{len(subjects)} subjects: {', '.join(subjects)}; "
+            "site: {site.folder}; url: none\")"
+        )
         return (
             "gallery = {\n"
             f"    \"title\": {goal.title!r},\n"
-            "    \"items\": [{\"name\": n, \"splat\": w.path, \"image\": r.image, \"camera\": w.camera}\n"
+            "    \"viewer\": {\"background\": \"#000000\", \"transition_s\": 1.2},\n"
+            "    \"items\": [{\"name\": n, \"splat\": w.path, \"image\": r.image, "
+            "\"camera\": w.camera, \"zoom\": 1.0}\n"
             "              for n, w, r in zip(subjects, web, imgs)],\n"
-            "    \"zoom\": 1.0, \"transition_s\": 1.2, \"background\": \"#000000\",\n"
             "}\n"
             "site = build_site(gallery)\n"
-            f"{final}"
+            + ("print(site)" if goal.deploy_space else final)
         )
     if phase == "deploy":
         return (
             f"url = deploy_site({goal.deploy_space!r})\n"
-            "final_answer(f\"{len(subjects)} subjects: {', '.join(subjects)}; site: {site.folder}; url: {url}\")"
+            "final_answer(f\"{len(subjects)} subjects: {', '.join(subjects)}; "
+            "site: {site.folder}; url: {url}\")"
         )
     raise ValueError(f"unknown phase {phase}")
 
@@ -228,7 +231,8 @@ def find(name):
     for i, it in enumerate(gallery["items"]):
         if _key(it["name"]) == _key(name) or _key(name) in _key(it["name"]):
             return i
-    raise ValueError(f"no subject like {name!r} in the gallery; it has {[it['name'] for it in gallery['items']]}")
+    names = [it["name"] for it in gallery["items"]]
+    raise ValueError(f"no subject like {name!r} in the gallery; it has {names}")
 """
 
 
@@ -239,7 +243,7 @@ def _new_item_code(subject: str, var: str) -> str:
         "rec = call_many(\"splat\", [{\"image\": img.image}])[0]\n"
         f"fixed = fix_splat(rec.splat, name={subject!r})\n"
         f"{var} = {{\"name\": {subject!r}, \"splat\": fixed.path, \"image\": img.image, "
-        "\"camera\": fixed.camera}\n"
+        "\"camera\": fixed.camera, \"zoom\": gallery[\"items\"][0].get(\"zoom\", 1.0)}\n"
     )
 
 
@@ -249,13 +253,17 @@ def edit_code(feedback: Feedback) -> str:
     if feedback.kind in ("remove", "replace", "reorder"):
         lines.append(_MATCH)
     if feedback.kind == "zoom":
-        lines.append(f"gallery[\"zoom\"] = round(gallery[\"zoom\"] * {feedback.factor}, 3)")
+        lines.append(
+            "for it in gallery[\"items\"]:\n"
+            f"    it[\"zoom\"] = round(it.get(\"zoom\", 1.0) * {feedback.factor}, 3)"
+        )
     elif feedback.kind == "speed":
         lines.append(
-            f"gallery[\"transition_s\"] = round(gallery[\"transition_s\"] * {feedback.factor}, 3)"
+            "v = gallery.setdefault(\"viewer\", {})\n"
+            f"v[\"transition_s\"] = round(v.get(\"transition_s\", 1.2) * {feedback.factor}, 3)"
         )
     elif feedback.kind == "background":
-        lines.append(f"gallery[\"background\"] = {feedback.value!r}")
+        lines.append(f"gallery.setdefault(\"viewer\", {{}})[\"background\"] = {feedback.value!r}")
     elif feedback.kind == "title":
         lines.append(f"gallery[\"title\"] = {feedback.value!r}")
     elif feedback.kind == "remove":

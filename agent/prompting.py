@@ -11,7 +11,8 @@ import yaml
 
 from tools.errors import AgentError
 
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
+# Prompts are plain text for a model, not HTML: autoescape stays off on purpose.
+_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
 
 
 @cache
@@ -24,7 +25,8 @@ def templates(name: str = "agent") -> dict[str, str]:
     try:
         text = importlib.resources.files("prompts").joinpath(f"{name}.yaml").read_text("utf-8")
     except FileNotFoundError as exc:
-        raise AgentError(f"prompt file prompts/{name}.yaml is missing", hint="reinstall spacesmith") from exc
+        raise AgentError(f"prompt file prompts/{name}.yaml is missing",
+                         hint="reinstall spacesmith") from exc
     data = yaml.safe_load(text)
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise AgentError(f"prompts/{name}.yaml must map names to template strings")
