@@ -1,0 +1,118 @@
+"""Clean-up: drop broken, faint and degenerate splats, remove floaters, decimate.
+
+All functions are pure: they return a new Splat (or the same one when nothing changes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from tools.errors import SplatError
+from tools.splat.model import Splat
+
+Mask = npt.NDArray[np.bool_]
+
+MIN_SIGMA = 1e-7  # a splat whose largest axis is below this draws nothing
+
+
+def finite_mask(splat: Splat) -> Mask:
+    """True for splats whose every value is finite."""
+    ok = np.isfinite(splat.positions).all(axis=1)
+    ok &= np.isfinite(splat.scales).all(axis=1)
+    ok &= np.isfinite(splat.rotations).all(axis=1)
+    ok &= np.isfinite(splat.opacities)
+    ok &= np.isfinite(splat.sh_dc).all(axis=1)
+    if splat.sh_rest.shape[1]:
+        ok &= np.isfinite(splat.sh_rest.reshape(splat.count, -1)).all(axis=1)
+    return ok
+
+
+def degenerate_mask(splat: Splat) -> Mask:
+    """True for splats that cannot be drawn: a zero quaternion or a vanishing size."""
+    q = splat.rotations
+    zero_q = np.einsum("ij,ij->i", q, q) < 1e-24
+    tiny = splat.scales.max(axis=1) < np.float32(np.log(MIN_SIGMA))
+    return zero_q | tiny
+
+
+def alpha_mask(splat: Splat, min_alpha: float) -> Mask:
+    """True for splats with alpha >= ``min_alpha`` (compared in logit space, no exp)."""
+    if not 0.0 <= min_alpha < 1.0:
+        raise SplatError(f"alpha threshold must be in [0, 1), got {min_alpha}")
+    if min_alpha == 0.0:
+        return np.ones(splat.count, bool)
+    return splat.opacities >= np.float32(np.log(min_alpha / (1.0 - min_alpha)))
+
+
+def drop_nonfinite(splat: Splat) -> Splat:
+    """Drop splats holding NaN/inf values."""
+    keep = finite_mask(splat)
+    return splat if keep.all() else splat.take(keep)
+
+
+def prune(splat: Splat, *, min_alpha: float = 0.0, drop_degenerate: bool = True) -> Splat:
+    """Drop non-finite, faint (alpha < ``min_alpha``) and (optionally) degenerate splats.
+
+    Args:
+        splat: the splats.
+        min_alpha: keep splats at least this opaque (0 keeps all).
+        drop_degenerate: also drop zero-quaternion and vanishing splats.
+
+    Returns:
+        The kept splats.
+    """
+    keep = finite_mask(splat) & alpha_mask(splat, min_alpha)
+    if drop_degenerate:
+        keep &= ~degenerate_mask(splat)
+    return splat if keep.all() else splat.take(keep)
+
+
+def outlier_mask(splat: Splat, *, percentile: float = 90.0, factor: float = 2.5) -> Mask:
+    """True for splats within ``factor`` x the ``percentile`` distance from the median centre.
+
+    The median centre and the distance percentile ignore floaters, so a few far splats
+    cannot drag the threshold out with them.
+    """
+    pos = splat.positions
+    centre = np.median(_sample(pos), axis=0)
+    d2 = np.einsum("ij,ij->i", pos - centre, pos - centre)
+    limit = float(np.percentile(_sample(d2), percentile)) * factor * factor
+    return d2 <= limit
+
+
+def remove_outliers(splat: Splat, *, percentile: float = 90.0, factor: float = 2.5) -> Splat:
+    """Drop splats far from the body (see :func:`outlier_mask`)."""
+    if splat.count < 16:
+        return splat
+    keep = outlier_mask(splat, percentile=percentile, factor=factor)
+    return splat if keep.all() else splat.take(keep)
+
+
+def importance(splat: Splat) -> npt.NDArray[np.float32]:
+    """Opacity x volume of each splat (alpha * sigma_x * sigma_y * sigma_z)."""
+    log_vol = splat.scales.sum(axis=1, dtype=np.float32)
+    return (splat.alphas() * np.exp(log_vol)).astype(np.float32)
+
+
+def decimate(splat: Splat, max_splats: int) -> Splat:
+    """Keep the ``max_splats`` most important splats (opacity x volume), in file order.
+
+    Raises:
+        SplatError: ``max_splats`` < 1.
+    """
+    if max_splats < 1:
+        raise SplatError(f"max splats must be at least 1, got {max_splats}")
+    if splat.count <= max_splats:
+        return splat
+    score = importance(splat)
+    keep = np.argpartition(-score, max_splats - 1)[:max_splats]
+    keep.sort()
+    return splat.take(keep)
+
+
+def _sample(a: npt.NDArray[np.float32], limit: int = 200_000) -> npt.NDArray[np.float32]:
+    """A deterministic evenly strided subsample for percentile estimates on big clouds."""
+    if a.shape[0] <= limit:
+        return a
+    return a[:: a.shape[0] // limit + 1]

@@ -1,0 +1,107 @@
+"""Robust auto-framing: stand the object on the ground at the origin, sized, with a camera.
+
+Floaters inflate a min/max box, so the frame is taken from percentiles of the opaque
+splats: the centre from a percentile box, the radius from a high percentile of distances,
+the ground from a low percentile of heights. The object is then scaled so that its
+robust radius is ``size / 2``, centred on x = z = 0 and lifted onto y = 0, and the camera
+looks at its middle from the front (+Z), slightly above, far enough to see the whole
+robust sphere with the given field of view.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from tools.errors import SplatError
+from tools.splat.clean import _sample, alpha_mask, finite_mask
+from tools.splat.model import Camera, Splat
+from tools.splat.transform import Transform, apply
+
+OPAQUE = 0.1
+LOW, HIGH = 2.0, 98.0
+
+
+@dataclass(frozen=True)
+class Extent:
+    """The robust extent of a splat: centre of the percentile box, radius and floor."""
+
+    centre: tuple[float, float, float]
+    radius: float
+    floor: float
+
+
+def robust_extent(splat: Splat, *, low: float = LOW, high: float = HIGH) -> Extent:
+    """Centre (percentile box), radius (``high`` percentile distance) and floor (``low``
+    percentile of y) of the opaque, finite splats (all finite ones if too few are opaque).
+
+    Raises:
+        SplatError: no finite splat.
+    """
+    ok = finite_mask(splat)
+    opaque = ok & alpha_mask(splat, OPAQUE)
+    pos = splat.positions[opaque] if opaque.sum() >= max(8, 0.05 * ok.sum()) else splat.positions[ok]
+    if pos.shape[0] == 0:
+        raise SplatError("cannot frame a splat with no finite splats")
+    sample = _sample(pos).astype(np.float64)
+    lo, hi = np.percentile(sample, [low, high], axis=0)
+    centre = (lo + hi) / 2.0
+    dist = np.sqrt(((sample - centre) ** 2).sum(axis=1))
+    radius = float(np.percentile(dist, high))
+    return Extent(centre=(float(centre[0]), float(centre[1]), float(centre[2])),
+                  radius=max(radius, 1e-6), floor=float(lo[1]))
+
+
+def camera_for(extent: Extent, *, fov: float = 50.0, elevation: float = 15.0,
+               margin: float = 1.15) -> Camera:
+    """The camera that shows the robust sphere of ``extent`` from the front (+Z, Y up)."""
+    half = math.radians(fov) / 2.0
+    distance = extent.radius * margin / math.sin(half)
+    el = math.radians(elevation)
+    cx, cy, cz = extent.centre
+    position = (cx, cy + distance * math.sin(el), cz + distance * math.cos(el))
+    return Camera(
+        position=position,
+        target=extent.centre,
+        up=(0.0, 1.0, 0.0),
+        fov=fov,
+        near=max(1e-3, (distance - 4.0 * extent.radius) * 0.5, distance * 0.01),
+        far=distance + 20.0 * extent.radius,
+    )
+
+
+def frame(splat: Splat, *, size: float = 2.0, fov: float = 50.0,
+          ground: bool = True) -> tuple[Splat, Camera]:
+    """Stand ``splat`` on the ground plane at the origin, ``size`` across, and aim a camera.
+
+    Args:
+        splat: a Y-up splat.
+        size: the robust diameter after framing (scene units).
+        fov: the camera's vertical field of view in degrees.
+        ground: put the robust floor on y = 0 (otherwise centre it on the origin).
+
+    Returns:
+        The framed splat and the camera (three.js conventions) a viewer should use.
+
+    Raises:
+        SplatError: ``size`` not positive, or nothing finite to frame.
+    """
+    if not size > 0:
+        raise SplatError(f"frame size must be positive, got {size}")
+    ext = robust_extent(splat)
+    s = size / (2.0 * ext.radius)
+    cx, cy, cz = ext.centre
+    lift = -ext.floor * s if ground else -cy * s
+    move = Transform(translation=(-cx * s, lift, -cz * s), scale=s)
+    framed = apply(splat, move)
+    new = Extent(centre=(0.0, cy * s + lift, 0.0), radius=size / 2.0, floor=ext.floor * s + lift)
+    return framed, camera_for(new, fov=fov)
+
+
+def distances(splat: Splat, centre: tuple[float, float, float]) -> npt.NDArray[np.float32]:
+    """Distance of every splat from ``centre``."""
+    d = splat.positions - np.asarray(centre, np.float32)
+    return np.sqrt(np.einsum("ij,ij->i", d, d)).astype(np.float32)

@@ -1,0 +1,355 @@
+"""Read splat files into a :class:`Splat`: 3DGS PLY, antimatter15 ``.splat``, ``.ksplat``, ``.spz``.
+
+The PLY reader parses the header itself and reads the body with numpy in row chunks, finding
+every property by name, so the common float32 layout, files without normals, double
+precision files and files with extra properties all read the same way, fast and with a
+peak memory of about one splat's worth of arrays.
+
+Non-finite values: by default a file holding any NaN/inf value is rejected
+(:class:`SplatFormatError`, naming the property and how many splats). Pass
+``allow_nonfinite=True`` to get them anyway; ``tools.splat.convert`` does that and then
+drops those splats (see :func:`tools.splat.clean.drop_nonfinite`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tools.errors import SplatFormatError
+from tools.splat.model import SH_C0, SH_COUNTS, Splat
+
+PLY_TYPES = {
+    "char": "i1", "int8": "i1", "uchar": "u1", "uint8": "u1",
+    "short": "i2", "int16": "i2", "ushort": "u2", "uint16": "u2",
+    "int": "i4", "int32": "i4", "uint": "u4", "uint32": "u4",
+    "float": "f4", "float32": "f4", "double": "f8", "float64": "f8",
+}
+REQUIRED = ("x", "y", "z", "opacity", "scale_0", "scale_1", "scale_2",
+            "rot_0", "rot_1", "rot_2", "rot_3")
+CHUNK_ROWS = 65536
+MAX_HEADER = 1 << 16
+
+
+@dataclass(frozen=True)
+class PlyElement:
+    name: str
+    count: int
+    properties: tuple[tuple[str, str], ...]  # (name, numpy type code without byte order)
+    has_list: bool = False
+
+
+@dataclass(frozen=True)
+class PlyHeader:
+    format: str
+    elements: tuple[PlyElement, ...]
+    body_offset: int
+
+
+def read_splat_file(path: str | os.PathLike[str], *, allow_nonfinite: bool = False) -> Splat:
+    """Read any supported splat file; the format follows the extension.
+
+    Args:
+        path: a ``.ply``, ``.splat``, ``.ksplat`` or ``.spz`` file.
+        allow_nonfinite: keep splats with NaN/inf values instead of rejecting the file.
+
+    Returns:
+        The splats, with the raw 3DGS encodings (see :mod:`tools.splat.model`).
+
+    Raises:
+        SplatFormatError: the file is missing, of an unknown kind, or not a readable splat
+            (one line naming the problem).
+    """
+    p = Path(path)
+    ext = p.suffix.lower()
+    if not p.is_file():
+        raise SplatFormatError(f"{p}: no such file")
+    if ext == ".ply":
+        splat = read_ply(p)
+    elif ext == ".splat":
+        splat = read_antimatter_splat(p)
+    elif ext == ".ksplat":
+        from tools.splat.read_ksplat import read_ksplat
+
+        splat = read_ksplat(p)
+    elif ext == ".spz":
+        from tools.splat.read_spz import read_spz
+
+        splat = read_spz(p)
+    else:
+        raise SplatFormatError(f"{p}: unknown splat file extension '{ext or '(none)'}'")
+    if splat.count == 0:
+        raise SplatFormatError(f"{p}: the file holds zero splats")
+    if not allow_nonfinite:
+        check_finite(splat, str(p))
+    return splat
+
+
+def check_finite(splat: Splat, where: str) -> None:
+    """Raise SplatFormatError naming the first field that holds NaN/inf values."""
+    for name in ("positions", "scales", "rotations", "opacities", "sh_dc", "sh_rest"):
+        arr = getattr(splat, name)
+        if arr.size == 0:
+            continue
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            rows = int(bad.reshape(arr.shape[0], -1).any(axis=1).sum())
+            raise SplatFormatError(
+                f"{where}: {rows} of {splat.count} splats have NaN/inf values in '{name}'",
+                hint="the reconstruction is broken; regenerate it, or use 'splat convert' "
+                "which drops those splats",
+            )
+
+
+# --- PLY ----------------------------------------------------------------------------------
+
+
+def parse_ply_header(head: bytes, where: str) -> PlyHeader:
+    """Parse a PLY header from the first bytes of a file.
+
+    Raises:
+        SplatFormatError: not a PLY, no end_header, or a malformed line.
+    """
+    if not head.startswith(b"ply"):
+        raise SplatFormatError(f"{where}: not a PLY file (it does not start with 'ply')")
+    end = head.find(b"end_header")
+    if end < 0:
+        raise SplatFormatError(f"{where}: PLY header has no 'end_header' in its first 64 KiB")
+    nl = head.find(b"\n", end)
+    if nl < 0:
+        raise SplatFormatError(f"{where}: the file ends inside the PLY header (truncated)")
+    fmt = ""
+    elements: list[PlyElement] = []
+    current: tuple[str, int, list[tuple[str, str]], bool] | None = None
+    for raw in head[:end].decode("latin-1").splitlines()[1:]:
+        words = raw.split()
+        if not words or words[0] in ("comment", "obj_info"):
+            continue
+        if words[0] == "format" and len(words) >= 2:
+            fmt = words[1]
+        elif words[0] == "element" and len(words) == 3:
+            if current:
+                elements.append(PlyElement(current[0], current[1], tuple(current[2]), current[3]))
+            try:
+                current = (words[1], int(words[2]), [], False)
+            except ValueError:
+                raise SplatFormatError(f"{where}: bad PLY element line '{raw}'") from None
+        elif words[0] == "property" and current is not None:
+            if len(words) == 5 and words[1] == "list":
+                current = (current[0], current[1], current[2], True)
+                continue
+            if len(words) != 3 or words[1] not in PLY_TYPES:
+                raise SplatFormatError(f"{where}: bad PLY property line '{raw}'")
+            current[2].append((words[2], PLY_TYPES[words[1]]))
+        else:
+            raise SplatFormatError(f"{where}: bad PLY header line '{raw}'")
+    if current:
+        elements.append(PlyElement(current[0], current[1], tuple(current[2]), current[3]))
+    if fmt not in ("binary_little_endian", "binary_big_endian", "ascii"):
+        raise SplatFormatError(f"{where}: unknown PLY format '{fmt or '(missing)'}'")
+    return PlyHeader(fmt, tuple(elements), nl + 1)
+
+
+def _vertex_dtype(el: PlyElement, fmt: str) -> np.dtype[np.void]:
+    order = "<" if fmt == "binary_little_endian" else ">"
+    return np.dtype([(name, order + code) for name, code in el.properties])
+
+
+def _locate_vertex(header: PlyHeader, where: str) -> tuple[PlyElement, int]:
+    """The vertex element and the byte offset of its data."""
+    offset = header.body_offset
+    for el in header.elements:
+        if el.name == "vertex":
+            if el.has_list:
+                raise SplatFormatError(f"{where}: the PLY 'vertex' element has a list property")
+            return el, offset
+        if el.has_list:
+            raise SplatFormatError(
+                f"{where}: a list element '{el.name}' comes before 'vertex'; cannot seek past it"
+            )
+        offset += el.count * _vertex_dtype(el, header.format).itemsize
+    names = ", ".join(e.name for e in header.elements) or "none"
+    raise SplatFormatError(f"{where}: the PLY has no 'vertex' element (it has: {names})")
+
+
+def _rest_count(names: set[str], where: str) -> int:
+    rest = sorted(int(n[7:]) for n in names if n.startswith("f_rest_") and n[7:].isdigit())
+    if rest != list(range(len(rest))):
+        raise SplatFormatError(
+            f"{where}: the f_rest_* properties are not numbered 0..{len(rest) - 1}"
+        )
+    if len(rest) % 3 or len(rest) // 3 not in SH_COUNTS.values():
+        raise SplatFormatError(
+            f"{where}: {len(rest)} f_rest_* properties is not an SH degree 0-3 (0, 9, 24 or 45)"
+        )
+    return len(rest) // 3
+
+
+def _check_properties(el: PlyElement, where: str) -> tuple[bool, int]:
+    """(has f_dc, rest coefficients per channel); raises naming a missing property."""
+    names = {n for n, _ in el.properties}
+    if "packed_position" in names:
+        raise SplatFormatError(
+            f"{where}: this is a PlayCanvas compressed PLY (packed_position)",
+            hint="decompress it first, e.g. 'splat-transform in.compressed.ply out.ply'",
+        )
+    for name in REQUIRED:
+        if name not in names:
+            raise SplatFormatError(f"{where}: the PLY 'vertex' element has no '{name}' property")
+    has_dc = all(f"f_dc_{i}" in names for i in range(3))
+    if not has_dc and not all(c in names for c in ("red", "green", "blue")):
+        raise SplatFormatError(f"{where}: the PLY 'vertex' element has no 'f_dc_0' property")
+    return has_dc, _rest_count(names, where)
+
+
+def read_ply(path: Path) -> Splat:
+    """Read a 3DGS PLY (binary, either endianness), finding properties by name.
+
+    Raises:
+        SplatFormatError: not a splat PLY (the message names the problem).
+    """
+    where = str(path)
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(MAX_HEADER)
+        header = parse_ply_header(head, where)
+        el, offset = _locate_vertex(header, where)
+        has_dc, k = _check_properties(el, where)
+        if header.format == "ascii":
+            raise SplatFormatError(
+                f"{where}: ASCII PLY is not supported",
+                hint="convert it to binary_little_endian, e.g. with plyfile or splat-transform",
+            )
+        if el.count == 0:
+            raise SplatFormatError(f"{where}: the file holds zero splats")
+        dtype = _vertex_dtype(el, header.format)
+        need = offset + el.count * dtype.itemsize
+        if size < need:
+            body = head[header.body_offset:header.body_offset + 256]
+            if body and all(32 <= b < 127 or b in (9, 10, 13) for b in body):
+                raise SplatFormatError(
+                    f"{where}: the header says {header.format} but the body is ASCII text"
+                )
+            raise SplatFormatError(
+                f"{where}: truncated: {el.count} splats need {need} bytes, the file has {size}"
+            )
+        f.seek(offset)
+        return _read_vertex_rows(f, el, dtype, has_dc, k)
+
+
+def _columns(dtype: np.dtype[np.void], names: list[str]) -> list[int]:
+    order = list(dtype.names or ())
+    return [order.index(n) for n in names]
+
+
+def _read_vertex_rows(
+    f: object, el: PlyElement, dtype: np.dtype[np.void], has_dc: bool, k: int
+) -> Splat:
+    n = el.count
+    out = {
+        "positions": np.empty((n, 3), np.float32),
+        "scales": np.empty((n, 3), np.float32),
+        "rotations": np.empty((n, 4), np.float32),
+        "opacities": np.empty((n,), np.float32),
+        "sh_dc": np.empty((n, 3), np.float32),
+        "sh_rest": np.empty((n, k, 3), np.float32),
+    }
+    dc_names = [f"f_dc_{i}" for i in range(3)] if has_dc else ["red", "green", "blue"]
+    plan = {
+        "positions": ["x", "y", "z"],
+        "scales": ["scale_0", "scale_1", "scale_2"],
+        "rotations": ["rot_0", "rot_1", "rot_2", "rot_3"],
+        "opacities": ["opacity"],
+        "sh_dc": dc_names,
+        "sh_rest": [f"f_rest_{i}" for i in range(3 * k)],
+    }
+    uniform = dtype.names is not None and len({dtype[i].str for i in range(len(dtype))}) == 1
+    cols = {key: _columns(dtype, names) for key, names in plan.items()}
+    rows = max(1, min(n, CHUNK_ROWS))
+    buf = np.empty(rows, dtype)
+    read_into = f.readinto  # type: ignore[attr-defined]
+    for start in range(0, n, rows):
+        m = min(rows, n - start)
+        view = buf[:m]
+        read_into(memoryview(view).cast("B"))
+        mat = view.view(dtype[0]).reshape(m, len(dtype)) if uniform else None
+        for key, idx in cols.items():
+            if not idx:
+                continue
+            block = _take_cols(mat, idx) if mat is not None else _stack_fields(view, idx)
+            target = out[key][start:start + m]
+            if key == "sh_rest":
+                target[...] = block.reshape(m, 3, k).transpose(0, 2, 1)
+            else:
+                target[...] = block.reshape(target.shape)
+    if not has_dc:  # 8-bit colours: turn them into the DC term the model uses
+        dc = out["sh_dc"]
+        dc *= np.float32(1.0 / 255.0)
+        dc -= np.float32(0.5)
+        dc *= np.float32(1.0 / SH_C0)
+    return Splat(**out)
+
+
+def _stack_fields(view: np.ndarray, idx: list[int]) -> np.ndarray:  # type: ignore[type-arg]
+    names = view.dtype.names or ()
+    return np.stack([view[names[i]].astype(np.float32) for i in idx], axis=1)
+
+
+def _take_cols(mat: np.ndarray, idx: list[int]) -> np.ndarray:  # type: ignore[type-arg]
+    lo, hi = idx[0], idx[-1] + 1
+    if hi - lo == len(idx) and idx == list(range(lo, hi)):
+        return mat[:, lo:hi]
+    return mat[:, idx]
+
+
+# --- antimatter15 .splat ------------------------------------------------------------------
+
+SPLAT_DTYPE = np.dtype(
+    [("pos", "<f4", 3), ("scale", "<f4", 3), ("rgba", "u1", 4), ("rot", "u1", 4)]
+)
+
+
+def read_antimatter_splat(path: Path) -> Splat:
+    """Read an antimatter15 ``.splat`` (32 bytes a splat, no header).
+
+    Raises:
+        SplatFormatError: the size is not a multiple of 32 bytes.
+    """
+    size = path.stat().st_size
+    if size % SPLAT_DTYPE.itemsize:
+        raise SplatFormatError(
+            f"{path}: {size} bytes is not a whole number of 32-byte .splat records (truncated?)"
+        )
+    rec = np.fromfile(path, SPLAT_DTYPE)
+    return splat_from_linear(
+        positions=rec["pos"],
+        linear_scales=rec["scale"],
+        rotations=(rec["rot"].astype(np.float32) - 128.0) / 128.0,
+        rgba=rec["rgba"],
+    )
+
+
+def splat_from_linear(
+    *,
+    positions: np.ndarray,  # type: ignore[type-arg]
+    linear_scales: np.ndarray,  # type: ignore[type-arg]
+    rotations: np.ndarray,  # type: ignore[type-arg]
+    rgba: np.ndarray,  # type: ignore[type-arg]
+    sh_rest: np.ndarray | None = None,  # type: ignore[type-arg]
+) -> Splat:
+    """Build a Splat from linear scales and 8-bit RGBA (the web formats' encodings)."""
+    with np.errstate(divide="ignore"):
+        scales = np.log(np.maximum(linear_scales.astype(np.float32), np.float32(1e-30)))
+    colour = rgba[:, :3].astype(np.float32) / 255.0
+    alpha = np.clip(rgba[:, 3].astype(np.float64) / 255.0, 1e-6, 1 - 1e-6)
+    return Splat(
+        positions=np.ascontiguousarray(positions, np.float32),
+        scales=scales.astype(np.float32),
+        rotations=np.ascontiguousarray(rotations, np.float32),
+        opacities=np.log(alpha / (1 - alpha)).astype(np.float32),
+        sh_dc=((colour - 0.5) / SH_C0).astype(np.float32),
+        sh_rest=(sh_rest if sh_rest is not None else np.zeros((len(positions), 0, 3), np.float32)),
+    )

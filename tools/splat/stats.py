@@ -1,0 +1,113 @@
+"""Statistics of a splat for ``splat info`` and for judging a reconstruction.
+
+:func:`compute_stats` summarises; :func:`verdict` turns a summary into problems an agent
+can act on ("nearly empty", "exploded", "transparent").
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from tools.splat.clean import _sample, finite_mask
+from tools.splat.frame import robust_extent
+from tools.splat.model import Splat
+
+HIST_BINS = 10
+
+
+@dataclass(frozen=True)
+class SplatStats:
+    """A summary of a splat; ``to_dict`` gives its JSON form."""
+
+    count: int
+    sh_degree: int
+    nonfinite: int
+    bounds_min: tuple[float, float, float]
+    bounds_max: tuple[float, float, float]
+    centre: tuple[float, float, float]
+    radius_p98: float
+    median_distance: float
+    far_fraction: float  # share of splats farther than 4x the median distance
+    median_sigma: float  # median of each splat's largest axis
+    median_alpha: float
+    opaque_count: int  # alpha >= 0.1
+    opacity_histogram: list[int] = field(default_factory=list)  # 10 bins of alpha over [0, 1]
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a reconstruction looks usable, and if not, why (one phrase a problem)."""
+
+    ok: bool
+    problems: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {"ok": self.ok, "problems": list(self.problems)}
+
+
+def _vec(a: np.ndarray) -> tuple[float, float, float]:  # type: ignore[type-arg]
+    return (float(a[0]), float(a[1]), float(a[2]))
+
+
+def compute_stats(splat: Splat) -> SplatStats:
+    """Summarise ``splat`` (non-finite splats are counted, then ignored)."""
+    ok = finite_mask(splat)
+    good = splat if ok.all() else splat.take(ok)
+    nan3 = (float("nan"),) * 3
+    if good.count == 0:
+        return SplatStats(splat.count, splat.sh_degree, splat.count, nan3, nan3, nan3,
+                          0.0, 0.0, 0.0, 0.0, 0.0, 0, [0] * HIST_BINS)
+    alphas = good.alphas()
+    ext = robust_extent(good)
+    pos = _sample(good.positions).astype(np.float64)
+    dist = np.sqrt(((pos - np.asarray(ext.centre)) ** 2).sum(axis=1))
+    median_d = float(np.median(dist))
+    hist, _ = np.histogram(alphas, bins=HIST_BINS, range=(0.0, 1.0))
+    return SplatStats(
+        count=splat.count,
+        sh_degree=splat.sh_degree,
+        nonfinite=int(splat.count - good.count),
+        bounds_min=_vec(good.positions.min(axis=0)),
+        bounds_max=_vec(good.positions.max(axis=0)),
+        centre=ext.centre,
+        radius_p98=ext.radius,
+        median_distance=median_d,
+        far_fraction=float((dist > 4.0 * median_d).mean()) if median_d > 0 else 0.0,
+        median_sigma=float(np.exp(np.median(_sample(good.scales.max(axis=1))))),
+        median_alpha=float(np.median(alphas)),
+        opaque_count=int((alphas >= 0.1).sum()),
+        opacity_histogram=[int(v) for v in hist],
+    )
+
+
+def verdict(stats: SplatStats, *, min_splats: int = 1000) -> Verdict:
+    """Judge a reconstruction from its stats.
+
+    Args:
+        stats: from :func:`compute_stats`.
+        min_splats: fewer opaque splats than this is "nearly empty".
+
+    Returns:
+        ``Verdict(ok, problems)``; problems are short phrases, e.g.
+        ``"nearly empty: 12 opaque splats"``.
+    """
+    problems: list[str] = []
+    if stats.count == 0 or stats.nonfinite == stats.count:
+        problems.append("empty: no finite splats")
+    elif stats.opaque_count < min_splats:
+        problems.append(f"nearly empty: {stats.opaque_count} opaque splats (< {min_splats})")
+    if stats.nonfinite and stats.nonfinite * 10 > stats.count:
+        problems.append(f"broken: {stats.nonfinite} of {stats.count} splats are NaN/inf")
+    if stats.count and stats.nonfinite < stats.count:
+        if stats.far_fraction > 0.25:
+            problems.append(f"exploded: {stats.far_fraction:.0%} of splats lie far from the body")
+        elif stats.radius_p98 > 0 and stats.median_sigma > 0.5 * stats.radius_p98:
+            problems.append("exploded: splats are as large as the object itself")
+        if stats.median_alpha < 0.05:
+            problems.append(f"transparent: median alpha {stats.median_alpha:.3f}")
+    return Verdict(ok=not problems, problems=tuple(problems))

@@ -1,0 +1,180 @@
+"""GaussianSplats3D's ``.ksplat`` (format 0.1), compression levels 0, 1 and 2, SH degree 0-2.
+
+Layout (see docs/splats.md in the shared docs): a 4096-byte main header, one 1024-byte
+section header, then the section: at level >= 1 the lengths of the partially filled
+buckets (u32) and every bucket's centre (f32x3), then the splat records bucket by bucket,
+full buckets first. Buckets are 5.0-unit blocks of the positions' bounding box holding at
+most 256 splats; a record's centre is stored as u16 offsets from its bucket's centre.
+
+Vectorised: the bucket assignment is one stable sort, the records one structured array.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+import numpy as np
+import numpy.typing as npt
+
+from tools.errors import SplatError
+from tools.splat.model import Splat
+from tools.splat.writers.antimatter import rgba8, unit_quaternions
+
+MAIN_HEADER_BYTES = 4096
+SECTION_HEADER_BYTES = 1024
+BUCKET_SIZE = 256
+BLOCK_SIZE = 5.0
+SCALE_RANGE = 32767
+DEFAULT_SH_HALF_RANGE = 1.5  # what the reader assumes when the header's min/max is 0
+SH_COMPONENTS = {0: 0, 1: 9, 2: 24}
+
+
+def record_dtype(level: int, sh_degree: int) -> np.dtype[np.void]:
+    """The packed record of one splat at a compression level and SH degree."""
+    n_sh = SH_COMPONENTS[sh_degree]
+    if level == 0:
+        fields = [("c", "<f4", 3), ("s", "<f4", 3), ("r", "<f4", 4), ("rgba", "u1", 4)]
+        sh_type = "<f4"
+    else:
+        fields = [("c", "<u2", 3), ("s", "<f2", 3), ("r", "<f2", 4), ("rgba", "u1", 4)]
+        sh_type = "<f2" if level == 1 else "u1"
+    if n_sh:
+        fields.append(("sh", sh_type, n_sh))
+    return np.dtype(fields)  # type: ignore[arg-type]
+
+
+def sh_components(splat: Splat) -> npt.NDArray[np.float32]:
+    """SH bands 1-2 in record order: band 1 as R1..R3 G1..G3 B1..B3, then band 2 likewise."""
+    rest = splat.sh_rest
+    parts = []
+    if rest.shape[1] >= 3:
+        parts.append(rest[:, 0:3, :].transpose(0, 2, 1).reshape(-1, 9))
+    if rest.shape[1] >= 8:
+        parts.append(rest[:, 3:8, :].transpose(0, 2, 1).reshape(-1, 15))
+    return np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+
+
+def _buckets(positions: npt.NDArray[np.float32]) -> tuple[
+    npt.NDArray[np.intp], npt.NDArray[np.float32], npt.NDArray[np.uint32], int, npt.NDArray[np.intp]
+]:
+    """Assign splats to buckets.
+
+    Returns:
+        (row order, bucket centres (B, 3), partial bucket lengths, full bucket count,
+        bucket index of each row in the new order).
+    """
+    n = positions.shape[0]
+    lo = positions.min(axis=0)
+    blk = np.floor((positions - lo) / np.float32(BLOCK_SIZE)).astype(np.int64)
+    dims = blk.max(axis=0) + 1
+    key = (blk[:, 0] * dims[1] + blk[:, 1]) * dims[2] + blk[:, 2]
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+    starts = np.flatnonzero(np.concatenate(([True], sk[1:] != sk[:-1])))
+    counts = np.diff(np.append(starts, n))
+    group = np.repeat(np.arange(len(starts)), counts)
+    rank = np.arange(n) - starts[group]
+    n_full = counts // BUCKET_SIZE
+    is_full = rank < (n_full * BUCKET_SIZE)[group]
+    rows = np.concatenate((order[is_full], order[~is_full]))
+    partial = (counts % BUCKET_SIZE).astype(np.uint32)
+    has_partial = partial > 0
+    bucket_groups = np.concatenate((np.repeat(np.arange(len(starts)), n_full),
+                                    np.flatnonzero(has_partial)))
+    block_of_group = blk[order[starts]]
+    centres = (block_of_group[bucket_groups] * BLOCK_SIZE + lo + BLOCK_SIZE / 2).astype(np.float32)
+    full_total = int(n_full.sum())
+    # bucket index of each output row: full buckets hold 256 consecutive rows
+    full_rows = full_total * BUCKET_SIZE
+    row_bucket = np.empty(n, np.intp)
+    row_bucket[:full_rows] = np.arange(full_rows) // BUCKET_SIZE
+    row_bucket[full_rows:] = np.repeat(np.arange(full_total, len(bucket_groups)),
+                                       partial[has_partial])
+    return rows, centres, partial[has_partial], full_total, row_bucket
+
+
+def _sh_range(sh: npt.NDArray[np.float32]) -> tuple[float, float]:
+    lo, hi = float(sh.min()), float(sh.max())
+    # a stored 0 means "use the default ±1.5" to the reader: never store an exact 0
+    lo = min(lo, -1e-6) if lo == 0.0 or lo > 0 else lo
+    hi = max(hi, 1e-6) if hi == 0.0 or hi < 0 else hi
+    return lo, hi
+
+
+def write_ksplat(splat: Splat, f: BinaryIO, *, level: int = 1) -> None:
+    """Write ``splat`` as a .ksplat to an open binary file.
+
+    Splats whose 8-bit alpha is 0 are dropped, as the reference generator does.
+
+    Raises:
+        SplatError: a level other than 0-2, SH degree 3, or no splat left to write.
+    """
+    if level not in (0, 1, 2):
+        raise SplatError(f".ksplat compression level must be 0, 1 or 2, got {level}")
+    if splat.sh_degree > 2:
+        raise SplatError(".ksplat holds SH degree 0-2", hint="drop band 3 first")
+    rgba = rgba8(splat)
+    keep = rgba[:, 3] >= 1
+    if not keep.all():
+        splat, rgba = splat.take(keep), rgba[keep]
+    if splat.count == 0:
+        raise SplatError("no splat is opaque enough for .ksplat (all 8-bit alphas are 0)")
+    degree, n = splat.sh_degree, splat.count
+    rec = np.empty(n, record_dtype(level, degree))
+    sh = sh_components(splat) if degree else None
+    sh_lo, sh_hi = (-DEFAULT_SH_HALF_RANGE, DEFAULT_SH_HALF_RANGE)
+    if sh is not None and level == 2:
+        sh_lo, sh_hi = _sh_range(sh)
+    bucket_data = b""
+    if level == 0:
+        rows = np.arange(n)
+        rec["c"] = splat.positions
+        partial_n = full_n = bucket_n = 0
+    else:
+        rows, centres, partial, full_n, row_bucket = _buckets(splat.positions)
+        delta = splat.positions[rows].astype(np.float64) - centres[row_bucket]
+        q = np.floor(delta * (SCALE_RANGE / (BLOCK_SIZE / 2)) + 0.5) + SCALE_RANGE
+        rec["c"] = np.clip(q, 0, 2 * SCALE_RANGE + 1)
+        partial_n, bucket_n = len(partial), len(centres)
+        bucket_data = partial.astype("<u4").tobytes() + centres.astype("<f4").tobytes()
+    rec["s"] = np.minimum(np.exp(splat.scales[rows]), 65504.0)
+    rec["r"] = unit_quaternions(splat)[rows]
+    rec["rgba"] = rgba[rows]
+    if sh is not None:
+        sh = sh[rows]
+        if level == 2:
+            v = (np.clip(sh, sh_lo, sh_hi) - sh_lo) / (sh_hi - sh_lo) * 255.0
+            rec["sh"] = np.clip(np.floor(v), 0, 255)
+        else:
+            rec["sh"] = sh
+    storage = len(bucket_data) + rec.nbytes
+    f.write(_main_header(n, level, sh_lo, sh_hi))
+    f.write(_section_header(n, level, degree, bucket_n, storage, full_n, partial_n))
+    f.write(bucket_data)
+    f.write(memoryview(rec).cast("B"))
+
+
+def _main_header(n: int, level: int, sh_lo: float, sh_hi: float) -> bytes:
+    head = bytearray(MAIN_HEADER_BYTES)
+    head[0], head[1] = 0, 1
+    np.frombuffer(head, "<u4", 4, 4)[:] = (1, 1, n, n)
+    np.frombuffer(head, "<u2", 1, 20)[0] = level
+    np.frombuffer(head, "<f4", 5, 24)[:] = (0.0, 0.0, 0.0, sh_lo, sh_hi)
+    return bytes(head)
+
+
+def _section_header(n: int, level: int, degree: int, buckets: int, storage: int,
+                    full: int, partial: int) -> bytes:
+    head = bytearray(SECTION_HEADER_BYTES)
+    u32 = np.frombuffer(head, "<u4")
+    u16 = np.frombuffer(head, "<u2")
+    u32[0], u32[1] = n, n
+    if level >= 1:
+        u32[2], u32[3] = BUCKET_SIZE, buckets
+        np.frombuffer(head, "<f4")[4] = BLOCK_SIZE
+        u16[10] = 12
+        u32[6] = SCALE_RANGE
+        u32[8], u32[9] = full, partial
+    u32[7] = storage
+    u16[20] = degree
+    return bytes(head)
