@@ -18,7 +18,8 @@ are mapped once, at the boundary, to the most specific class below and raised
     │   │   └── ForeignHostError         a URL points outside the Space's own host
     │   ├── ParameterError               arguments do not match the endpoint's /info
     │   ├── SpaceUnavailableError        paused / runtime error / build failed
-    │   ├── TransientSpaceError          429, 503, 5xx, connection errors (retried)
+    │   ├── TransientSpaceError          429, 503, 5xx, connection errors (retried);
+    │   │                                carries retry_after_s from Retry-After
     │   ├── SpaceTimeoutError            a deadline passed (hang, slow Space)
     │   ├── QuotaError                   ZeroGPU quota; carries retry_after_s
     │   ├── AppError                     the app raised (gr.Error or any exception)
@@ -116,6 +117,18 @@ class SpaceUnavailableError(SpaceError):
 
 class TransientSpaceError(SpaceError):
     default_hint = "the Space is busy or restarting; try again later"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        space: str,
+        endpoint: str | None = None,
+        retry_after_s: float | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(message, space=space, endpoint=endpoint, hint=hint)
 
 
 class SpaceTimeoutError(SpaceError):

@@ -1,0 +1,105 @@
+"""Moving files to and from a Space: input values as FileData, capped streaming downloads.
+
+Downloads stream into ``.<name>.part`` beside the target and are renamed into place only when
+complete, so a failed or truncated download never leaves a partial file under the real name.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from tools.errors import DownloadError, TransientSpaceError
+from tools.filedata import FILEDATA, is_filedata
+from tools.space_http import raise_for_status, transport_error
+
+
+def is_remote(value: object) -> bool:
+    """Whether a file input is a URL (passed on as is) rather than a local path."""
+    return isinstance(value, str) and value.startswith(("http://", "https://", "data:"))
+
+
+def remote_filedata(value: Any) -> Any:
+    """A URL or FileData input, as the FileData the Space expects."""
+    if is_filedata(value) or not isinstance(value, str):
+        return value
+    name = urlsplit(value).path.rsplit("/", 1)[-1] if value.startswith("http") else "file"
+    return {"path": value, "url": value, "meta": {"_type": FILEDATA}, "orig_name": name or "file"}
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a temporary file and a rename."""
+    part = target.with_name(f".{target.name}.part")
+    part.write_bytes(data)
+    part.replace(target)
+
+
+def download(
+    http: httpx.Client,
+    url: str,
+    target: Path,
+    *,
+    headers: dict[str, str],
+    cap: int,
+    timeout: float,
+    space: str,
+    endpoint: str | None,
+    deadline_passed: Any,
+) -> None:
+    """Stream ``url`` into ``target`` (``data:`` URLs are decoded in place).
+
+    Args:
+        http: the Space's client.
+        url: where to fetch from (on the Space's own host).
+        target: the final path.
+        headers: the request headers (the token, when allowed).
+        cap: the largest size accepted, in bytes.
+        timeout: the per-request timeout in seconds.
+        space: the Space, for messages.
+        endpoint: the endpoint, for messages.
+        deadline_passed: a callable telling whether the caller's deadline has passed.
+
+    Raises:
+        DownloadError: a 4xx answer, or a file over ``cap``.
+        TransientSpaceError: a 5xx, a broken connection or a truncated body (worth retrying).
+        SpaceTimeoutError: the connection failed after the deadline.
+    """
+    if url.startswith("data:"):
+        write_atomic(target, base64.b64decode(url.split(",", 1)[1]))
+        return
+    part = target.with_name(f".{target.name}.part")
+    try:
+        with http.stream("GET", url, headers=headers, timeout=timeout) as resp:
+            if resp.status_code != 200:
+                resp.read()
+                if resp.status_code < 500 and resp.status_code != 429:
+                    raise DownloadError(f"GET {url} answered HTTP {resp.status_code}",
+                                        space=space, endpoint=endpoint)
+                raise_for_status(resp, space=space, endpoint=endpoint, what="download")
+            declared = resp.headers.get("content-length", "")
+            expected = int(declared) if declared.isdigit() else None
+            received = 0
+            with part.open("wb") as fh:
+                for chunk in resp.iter_bytes(1 << 20):
+                    received += len(chunk)
+                    if max(received, expected or 0) > cap:
+                        raise DownloadError(
+                            f"{target.name} is over the {cap:,}-byte cap "
+                            f"({max(received, expected or 0):,} bytes)", space=space,
+                            endpoint=endpoint,
+                            hint="raise max_download_bytes if the file is legitimately large")
+                    fh.write(chunk)
+        if expected is not None and received != expected:
+            raise TransientSpaceError(
+                f"{target.name} was truncated ({received:,} of {expected:,} bytes)",
+                space=space, endpoint=endpoint)
+        part.replace(target)
+    except httpx.HTTPError as exc:
+        raise transport_error(exc, space=space, endpoint=endpoint, what="download",
+                              deadline_passed=bool(deadline_passed())) from exc
+    finally:
+        part.unlink(missing_ok=True)
