@@ -454,8 +454,9 @@ class SpaceClient:
         found = find_files(outputs)
         local: dict[int, Path] = {}
         taken: set[str] = set()
-        if found:
+        if found:  # never overwrite: names already in out_dir count as taken
             out_dir.mkdir(parents=True, exist_ok=True)
+            taken = {p.name.lower() for p in out_dir.iterdir()}
         for fd in found:
             name = safe_name(str(fd.get("orig_name") or fd["path"]), taken)
             target = out_dir / name
