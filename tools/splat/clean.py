@@ -33,7 +33,7 @@ def degenerate_mask(splat: Splat) -> Mask:
     q = splat.rotations
     zero_q = np.einsum("ij,ij->i", q, q) < 1e-24
     tiny = splat.scales.max(axis=1) < np.float32(np.log(MIN_SIGMA))
-    return zero_q | tiny
+    return np.asarray(zero_q | tiny, np.bool_)
 
 
 def alpha_mask(splat: Splat, min_alpha: float) -> Mask:
@@ -42,7 +42,8 @@ def alpha_mask(splat: Splat, min_alpha: float) -> Mask:
         raise SplatError(f"alpha threshold must be in [0, 1), got {min_alpha}")
     if min_alpha == 0.0:
         return np.ones(splat.count, bool)
-    return splat.opacities >= np.float32(np.log(min_alpha / (1.0 - min_alpha)))
+    return np.asarray(splat.opacities >= np.float32(np.log(min_alpha / (1.0 - min_alpha))),
+                      np.bool_)
 
 
 def drop_nonfinite(splat: Splat) -> Splat:
@@ -78,7 +79,7 @@ def outlier_mask(splat: Splat, *, percentile: float = 90.0, factor: float = 2.5)
     centre = np.median(_sample(pos), axis=0)
     d2 = np.einsum("ij,ij->i", pos - centre, pos - centre)
     limit = float(np.percentile(_sample(d2), percentile)) * factor * factor
-    return d2 <= limit
+    return np.asarray(d2 <= limit, np.bool_)
 
 
 def remove_outliers(splat: Splat, *, percentile: float = 90.0, factor: float = 2.5) -> Splat:
@@ -92,7 +93,7 @@ def remove_outliers(splat: Splat, *, percentile: float = 90.0, factor: float = 2
 def importance(splat: Splat) -> npt.NDArray[np.float32]:
     """Opacity x volume of each splat (alpha * sigma_x * sigma_y * sigma_z)."""
     log_vol = splat.scales.sum(axis=1, dtype=np.float32)
-    return (splat.alphas() * np.exp(log_vol)).astype(np.float32)
+    return np.asarray(splat.alphas() * np.exp(log_vol), np.float32)
 
 
 def decimate(splat: Splat, max_splats: int) -> Splat:

@@ -43,7 +43,8 @@ def robust_extent(splat: Splat, *, low: float = LOW, high: float = HIGH) -> Exte
     """
     ok = finite_mask(splat)
     opaque = ok & alpha_mask(splat, OPAQUE)
-    pos = splat.positions[opaque] if opaque.sum() >= max(8, 0.05 * ok.sum()) else splat.positions[ok]
+    enough = opaque.sum() >= max(8, 0.05 * ok.sum())
+    pos = splat.positions[opaque] if enough else splat.positions[ok]
     if pos.shape[0] == 0:
         raise SplatError("cannot frame a splat with no finite splats")
     sample = _sample(pos).astype(np.float64)
@@ -104,4 +105,4 @@ def frame(splat: Splat, *, size: float = 2.0, fov: float = 50.0,
 def distances(splat: Splat, centre: tuple[float, float, float]) -> npt.NDArray[np.float32]:
     """Distance of every splat from ``centre``."""
     d = splat.positions - np.asarray(centre, np.float32)
-    return np.sqrt(np.einsum("ij,ij->i", d, d)).astype(np.float32)
+    return np.asarray(np.sqrt(np.einsum("ij,ij->i", d, d)), np.float32)

@@ -31,6 +31,7 @@ PLY_TYPES = {
 REQUIRED = ("x", "y", "z", "opacity", "scale_0", "scale_1", "scale_2",
             "rot_0", "rot_1", "rot_2", "rot_3")
 CHUNK_ROWS = 65536
+ASCII_NUMBER_BYTES = frozenset(b"0123456789.-+eE \t\r\n")
 MAX_HEADER = 1 << 16
 
 
@@ -227,12 +228,12 @@ def read_ply(path: Path) -> Splat:
             raise SplatFormatError(f"{where}: the file holds zero splats")
         dtype = _vertex_dtype(el, header.format)
         need = offset + el.count * dtype.itemsize
+        body = head[header.body_offset:header.body_offset + 256]
+        if len(body) >= 32 and all(b in ASCII_NUMBER_BYTES for b in body):
+            raise SplatFormatError(
+                f"{where}: the header says {header.format} but the body is ASCII text"
+            )
         if size < need:
-            body = head[header.body_offset:header.body_offset + 256]
-            if body and all(32 <= b < 127 or b in (9, 10, 13) for b in body):
-                raise SplatFormatError(
-                    f"{where}: the header says {header.format} but the body is ASCII text"
-                )
             raise SplatFormatError(
                 f"{where}: truncated: {el.count} splats need {need} bytes, the file has {size}"
             )
@@ -266,7 +267,8 @@ def _read_vertex_rows(
         "sh_dc": dc_names,
         "sh_rest": [f"f_rest_{i}" for i in range(3 * k)],
     }
-    uniform = dtype.names is not None and len({dtype[i].str for i in range(len(dtype))}) == 1
+    names = dtype.names or ()
+    uniform = len({dtype[i].str for i in range(len(names))}) == 1
     cols = {key: _columns(dtype, names) for key, names in plan.items()}
     rows = max(1, min(n, CHUNK_ROWS))
     buf = np.empty(rows, dtype)
@@ -274,8 +276,8 @@ def _read_vertex_rows(
     for start in range(0, n, rows):
         m = min(rows, n - start)
         view = buf[:m]
-        read_into(memoryview(view).cast("B"))
-        mat = view.view(dtype[0]).reshape(m, len(dtype)) if uniform else None
+        read_into(view.data)
+        mat = view.view(dtype[0]).reshape(m, len(names)) if uniform else None
         for key, idx in cols.items():
             if not idx:
                 continue

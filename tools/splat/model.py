@@ -96,7 +96,7 @@ class Splat:
 
     def colors(self) -> F32:
         """Linear RGB in [0, 1] from the DC term."""
-        return np.clip(0.5 + SH_C0 * self.sh_dc, 0.0, 1.0).astype(np.float32)
+        return np.asarray(np.clip(0.5 + SH_C0 * self.sh_dc, 0.0, 1.0), np.float32)
 
     def alphas(self) -> F32:
         """Opacity as alpha in [0, 1]."""

@@ -83,4 +83,4 @@ def _rotations_v3(raw: npt.NDArray[np.uint8], n: int) -> npt.NDArray[np.float32]
         packed = np.where(use, packed >> 10, packed)
     rest = (q**2).sum(axis=1)
     q[np.arange(n), largest] = np.sqrt(np.maximum(0.0, 1.0 - rest))
-    return q[:, [3, 0, 1, 2]].copy()
+    return np.asarray(q[:, [3, 0, 1, 2]], np.float32)

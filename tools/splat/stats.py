@@ -28,7 +28,7 @@ class SplatStats:
     bounds_max: tuple[float, float, float]
     centre: tuple[float, float, float]
     radius_p98: float
-    median_distance: float
+    median_distance: float  # from the median centre
     far_fraction: float  # share of splats farther than 4x the median distance
     median_sigma: float  # median of each splat's largest axis
     median_alpha: float
@@ -65,7 +65,8 @@ def compute_stats(splat: Splat) -> SplatStats:
     alphas = good.alphas()
     ext = robust_extent(good)
     pos = _sample(good.positions).astype(np.float64)
-    dist = np.sqrt(((pos - np.asarray(ext.centre)) ** 2).sum(axis=1))
+    # the median centre resists up to half the splats flung away; the percentile box does not
+    dist = np.sqrt(((pos - np.median(pos, axis=0)) ** 2).sum(axis=1))
     median_d = float(np.median(dist))
     hist, _ = np.histogram(alphas, bins=HIST_BINS, range=(0.0, 1.0))
     return SplatStats(
@@ -104,7 +105,7 @@ def verdict(stats: SplatStats, *, min_splats: int = 1000) -> Verdict:
     if stats.nonfinite and stats.nonfinite * 10 > stats.count:
         problems.append(f"broken: {stats.nonfinite} of {stats.count} splats are NaN/inf")
     if stats.count and stats.nonfinite < stats.count:
-        if stats.far_fraction > 0.25:
+        if stats.far_fraction > 0.25 or stats.radius_p98 > 10 * stats.median_distance:
             problems.append(f"exploded: {stats.far_fraction:.0%} of splats lie far from the body")
         elif stats.radius_p98 > 0 and stats.median_sigma > 0.5 * stats.radius_p98:
             problems.append("exploded: splats are as large as the object itself")

@@ -41,9 +41,9 @@ def sh_basis(dirs: F64, band: int) -> F64:
         return SH_C1 * np.column_stack((-y, z, -x))
     xx, yy, zz = x * x, y * y, z * z
     if band == 2:
-        c = SH_C2
-        return np.column_stack((c[0] * x * y, c[1] * y * z, c[2] * (2 * zz - xx - yy),
-                                c[3] * x * z, c[4] * (xx - yy)))
+        c2 = SH_C2
+        return np.column_stack((c2[0] * x * y, c2[1] * y * z, c2[2] * (2 * zz - xx - yy),
+                                c2[3] * x * z, c2[4] * (xx - yy)))
     if band == 3:
         c = SH_C3
         return np.column_stack((
@@ -94,7 +94,7 @@ def quaternion_from_matrix(m: F64) -> F64:
         s = 2.0 * np.sqrt(1.0 + m[2, 2] - m[0, 0] - m[1, 1])
         q = [(m[1, 0] - m[0, 1]) / s, (m[0, 2] + m[2, 0]) / s, (m[1, 2] + m[2, 1]) / s, 0.25 * s]
     out = np.array(q, np.float64)
-    return out / np.linalg.norm(out)
+    return np.asarray(out / np.linalg.norm(out), np.float64)
 
 
 def matrix_from_quaternion(q: F64) -> F64:

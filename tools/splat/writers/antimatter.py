@@ -29,7 +29,7 @@ def unit_quaternions(splat: Splat) -> np.ndarray:  # type: ignore[type-arg]
     q = splat.rotations.astype(np.float32)
     norm = np.sqrt(np.einsum("ij,ij->i", q, q))
     zero = norm < 1e-12
-    q = q / np.where(zero, 1.0, norm)[:, None]
+    q = (q / np.where(zero, 1.0, norm)[:, None]).astype(np.float32)
     q[zero] = (1.0, 0.0, 0.0, 0.0)
     return q
 
@@ -41,4 +41,4 @@ def write_antimatter(splat: Splat, f: BinaryIO) -> None:
     rec["scale"] = np.exp(splat.scales)
     rec["rgba"] = rgba8(splat)
     rec["rot"] = np.clip(np.round(unit_quaternions(splat) * 128.0 + 128.0), 0, 255)
-    f.write(memoryview(rec).cast("B"))
+    f.write(rec.data)

@@ -151,7 +151,7 @@ def write_ksplat(splat: Splat, f: BinaryIO, *, level: int = 1) -> None:
     f.write(_main_header(n, level, sh_lo, sh_hi))
     f.write(_section_header(n, level, degree, bucket_n, storage, full_n, partial_n))
     f.write(bucket_data)
-    f.write(memoryview(rec).cast("B"))
+    f.write(rec.data)
 
 
 def _main_header(n: int, level: int, sh_lo: float, sh_hi: float) -> bytes:

@@ -50,4 +50,4 @@ def write_ply(splat: Splat, f: BinaryIO) -> None:
         block[:, rest] = splat.opacities[sl]
         block[:, rest + 1:rest + 4] = splat.scales[sl]
         block[:, rest + 4:rest + 8] = splat.rotations[sl]
-        f.write(memoryview(block).cast("B"))
+        f.write(block.data)

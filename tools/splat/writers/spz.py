@@ -27,7 +27,7 @@ GZIP_LEVEL = 6
 
 
 def _u8(v: npt.NDArray[np.floating]) -> npt.NDArray[np.uint8]:  # type: ignore[type-arg]
-    return np.clip(np.rint(v), 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(np.rint(v), 0, 255), np.uint8)
 
 
 def pack_positions(positions: npt.NDArray[np.float32]) -> bytes:
@@ -61,7 +61,7 @@ def pack_sh(rest: npt.NDArray[np.float32]) -> bytes:
     bucket = np.full((1, k, 1), 16.0, np.float32)
     bucket[:, :3] = 8.0  # band 1 keeps 5 bits
     q = np.floor((q + bucket / 2) / bucket) * bucket
-    return np.clip(q, 0, 255).astype(np.uint8).reshape(n, 3 * k).tobytes()
+    return bytes(np.clip(q, 0, 255).astype(np.uint8).reshape(n, 3 * k).data)
 
 
 def spz_payload_parts(splat: Splat) -> list[bytes]:
