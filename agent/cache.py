@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from tools.errors import AgentError
 
 CACHE_VERSION = 1
+KEY_CHARS = 24  # folder names: 96 bits of the SHA-256 are plenty for one workspace
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -86,7 +87,7 @@ class CallCache:
 
     def lookup(self, key: str) -> StoredCall | None:
         """The stored call for ``key``, or None (also when its files went missing)."""
-        folder = self.root / key
+        folder = self.root / key[:KEY_CHARS]
         meta_path = folder / "call.json"
         if not meta_path.is_file():
             return None
@@ -154,7 +155,7 @@ class CallCache:
             "stored_at": time.time(),
         }
         (staging / "call.json").write_text(json.dumps(meta, default=str), encoding="utf-8")
-        target = self.root / key
+        target = self.root / key[:KEY_CHARS]
         try:
             os.replace(staging, target)
         except OSError:  # another worker stored the same call first: keep theirs

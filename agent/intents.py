@@ -133,7 +133,7 @@ _FEEDBACK: list[tuple[str, str]] = [
               r"\s+[\"“']?([^\"”']+)[\"”']?$"),
     ("deploy", r"\bdeploy(?: it| the site)? to " + _SPACE_ID),
     ("background", r"\bbackground(?: colou?r)?(?: to| in| of)?\s+(#[0-9a-fA-F]{6}|[a-z ]+?)\.?$"),
-    ("background", r"\b(#[0-9a-fA-F]{6}|[a-z ]+?) background\b"),
+    ("background", r"(#[0-9a-fA-F]{6}|[a-z ]+?) background\b"),
 ]
 
 
@@ -185,8 +185,10 @@ def _feedback(kind: str, groups: tuple[str, ...]) -> Feedback | None:
                         value=groups[0].strip())
     if kind == "deploy":
         return Feedback("deploy", f"Deployed to {groups[0]}.", value=groups[0].rstrip("."))
-    colour = groups[0].strip().lower()
-    hex_value = colour if colour.startswith("#") else COLOURS.get(colour)
-    if hex_value is None:
+    words = groups[0].strip().lower().split()
+    candidates = [" ".join(words[-2:]), words[-1]] if words else []
+    colour = next((c for c in candidates if c.startswith("#") or c in COLOURS), None)
+    if colour is None:
         return None
+    hex_value = colour if colour.startswith("#") else COLOURS[colour]
     return Feedback("background", f"Background set to {colour}.", value=hex_value)

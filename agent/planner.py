@@ -152,6 +152,7 @@ def _code_for(turn: Turn, phase: str) -> str:
 
 
 def _give_up(phase: str, error: str) -> tuple[str, str, str]:
+    error = error.split(" due to: ", 1)[-1]
     message = f"Goal not reached: the {phase} step failed: {_short(error, 300)}"
     return "give_up", "I cannot recover from this error.", f"final_answer({message!r})"
 
@@ -176,7 +177,8 @@ def pipeline_code(goal: Goal, phase: str) -> str:
         prompts = [{"prompt": render("image_prompt", subject=s)} for s in goal.subjects]
         return (
             f"subjects = {list(goal.subjects)!r}\n"
-            f"imgs = call_many(\"image\", {_py(prompts)})\n"
+            f"prompts = {_py(prompts)}\n"
+            "imgs = call_many(\"image\", prompts)\n"
             "for name, r in zip(subjects, imgs):\n"
             "    print(name, r)"
         )
@@ -239,7 +241,8 @@ def find(name):
 def _new_item_code(subject: str, var: str) -> str:
     prompt = render("image_prompt", subject=subject)
     return (
-        f"img = call_many(\"image\", [{{\"prompt\": {prompt!r}}}])[0]\n"
+        f"prompt = {prompt!r}\n"
+        "img = call_many(\"image\", [{\"prompt\": prompt}])[0]\n"
         "rec = call_many(\"splat\", [{\"image\": img.image}])[0]\n"
         f"fixed = fix_splat(rec.splat, name={subject!r})\n"
         f"{var} = {{\"name\": {subject!r}, \"splat\": fixed.path, \"image\": img.image, "

@@ -75,6 +75,8 @@ def slugify(text: str, *, max_len: int = 48) -> str:
     Returns:
         The slug, or ``"item"`` when nothing is left.
     """
+    for src, dst in (("œ", "oe"), ("Œ", "Oe"), ("æ", "ae"), ("Æ", "Ae"), ("ß", "ss")):
+        text = text.replace(src, dst)
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:max_len].strip("-") or "item"

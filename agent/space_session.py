@@ -57,14 +57,14 @@ class SpaceResult:
 
 
 def _short_values(outputs: Any) -> tuple[str, ...]:
-    """Non-file outputs, shortened, for the model to read (HTML and FileData skipped)."""
+    """Non-file outputs, shortened, for the model to read (HTML, paths, FileData skipped)."""
     items = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     shown: list[str] = []
     for item in items:
         if isinstance(item, (dict, list)) or item is None:
             continue
         text = " ".join(str(item).split())
-        if text.startswith("<"):
+        if text.startswith(("<", "/")) or ".staging-" in text:
             continue
         shown.append(text if len(text) <= 160 else text[:159] + "…")
     return tuple(shown)
@@ -124,8 +124,16 @@ class SpaceSession:
             self.progress(event)
 
     def call(self, tool: str, space: str, endpoint: Any, arguments: Mapping[str, Any],
-             file_params: set[str]) -> SpaceResult:
+             file_params: set[str], *, identity: str | None = None) -> SpaceResult:
         """Make one call, or return the stored result of the same call.
+
+        Args:
+            tool: the calling tool's name (for the journal).
+            space: the Space as configured (what the client connects to).
+            endpoint: the schema ``Endpoint``.
+            arguments: the call's arguments; None values are left out.
+            file_params: which arguments are files (inside the workspace).
+            identity: the stable name the cache keys the Space by (default ``space``).
 
         Raises:
             WorkspaceError: a file argument is outside the workspace.
@@ -135,14 +143,14 @@ class SpaceSession:
         args = {k: v for k, v in arguments.items() if v is not None}
         for name in file_params & set(args):
             args[name] = str(self.confine_input(args[name], name))
-        key = call_key(space, endpoint.name, args, file_params)
+        key = call_key(identity or space, endpoint.name, args, file_params)
         stored = self.cache.lookup(key)
         if stored is not None:
             with self._lock:
                 self.calls_cached += 1
             self._record(tool, space, endpoint.name, key, cached=True,
                          elapsed_s=stored.elapsed_s, attempts=0)
-            return _result(tool, stored.files, stored.outputs, True, 0.0, 0)
+            return self._result(tool, stored.files, stored.outputs, True, 0.0, 0)
         with self._lock:
             if self.calls_made >= self.max_calls:
                 raise AgentError(f"the run's budget of {self.max_calls} Space calls is spent",
@@ -167,14 +175,15 @@ class SpaceSession:
                                    elapsed_s=result.elapsed_s, attempts=result.attempts)
         self._record(tool, space, endpoint.name, key, cached=False, elapsed_s=result.elapsed_s,
                      attempts=result.attempts)
-        return _result(tool, stored.files, stored.outputs, False, result.elapsed_s,
-                       result.attempts)
+        return self._result(tool, stored.files, stored.outputs, False, result.elapsed_s,
+                            result.attempts)
 
     def call_many(self, tool: str, space: str, endpoint: Any,
-                  argument_list: Sequence[Mapping[str, Any]],
-                  file_params: set[str]) -> list[SpaceResult]:
+                  argument_list: Sequence[Mapping[str, Any]], file_params: set[str], *,
+                  identity: str | None = None) -> list[SpaceResult]:
         """Many calls to one endpoint, ``max_workers`` at a time, results in order."""
-        return fan_out(lambda args: self.call(tool, space, endpoint, args, file_params),
+        return fan_out(lambda args: self.call(tool, space, endpoint, args, file_params,
+                                              identity=identity),
                        list(argument_list), max_workers=self.max_workers)
 
     def confine_input(self, value: Any, name: str) -> Path:
@@ -203,6 +212,13 @@ class SpaceSession:
             event["error"] = error
         self.journal.append(event)
 
+    def _result(self, tool: str, files: Sequence[Path], outputs: Any, cached: bool,
+                elapsed_s: float, attempts: int) -> SpaceResult:
+        """A result whose file paths are relative to the workspace (short, portable)."""
+        names = tuple(f.resolve().relative_to(self.workspace).as_posix() for f in files)
+        return SpaceResult(tool, names, _short_values(outputs), cached, round(elapsed_s, 3),
+                           attempts)
+
     def close(self) -> None:
         """Close every client."""
         for client in self.clients.values():
@@ -212,10 +228,6 @@ class SpaceSession:
         self.clients.clear()
 
 
-def _result(tool: str, files: Sequence[Path], outputs: Any, cached: bool, elapsed_s: float,
-            attempts: int) -> SpaceResult:
-    return SpaceResult(tool, tuple(str(f) for f in files), _short_values(outputs), cached,
-                       round(elapsed_s, 3), attempts)
 
 
 def _jsonable(value: Any) -> Any:

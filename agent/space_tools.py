@@ -39,9 +39,11 @@ class SpaceEndpointTool(Tool):  # type: ignore[misc]
     skip_forward_signature_validation = True
     output_type = "object"
 
-    def __init__(self, session: SpaceSession, space: str, endpoint: Any, name: str) -> None:
+    def __init__(self, session: SpaceSession, space: str, endpoint: Any, name: str,
+                 identity: str | None = None) -> None:
         self.session = session
         self.space = space
+        self.identity = identity or space
         self.endpoint = endpoint
         self.name = name
         params = list(getattr(endpoint, "parameters", ()))
@@ -56,7 +58,8 @@ class SpaceEndpointTool(Tool):  # type: ignore[misc]
 
     def forward(self, **kwargs: Any) -> SpaceResult:
         """Call the endpoint (or return the cached result of the same call)."""
-        return self.session.call(self.name, self.space, self.endpoint, kwargs, self.file_params)
+        return self.session.call(self.name, self.space, self.endpoint, kwargs, self.file_params,
+                                 identity=self.identity)
 
 
 def _input_schema(param: Any) -> dict[str, Any]:
@@ -141,7 +144,7 @@ class CallManyTool(Tool):  # type: ignore[misc]
             target = found
             argument_list = [dict(c) for c in calls]
         return self.session.call_many(target.name, target.space, target.endpoint, argument_list,
-                                      target.file_params)
+                                      target.file_params, identity=target.identity)
 
 
 class DiscoverSpaceTool(Tool):  # type: ignore[misc]
@@ -179,9 +182,22 @@ def space_label(space: str, client: Any) -> str:
     return space
 
 
+def space_identity(space: str, client: Any) -> str:
+    """What the call cache keys a Space by: its Hub id; for a local Space (loopback host) its
+    label without the port, which changes between runs; otherwise the URL as given."""
+    spec = getattr(client, "spec", None)
+    if getattr(spec, "space_id", None):
+        return str(spec.space_id)
+    host = str(getattr(spec, "host", "") or "")
+    if host.split(":")[0] in ("127.0.0.1", "localhost", "::1", "[::1]"):
+        return f"local:{space_label(space, client)}"
+    return space
+
+
 def endpoint_tools(session: SpaceSession, space: str, client: Any) -> list[SpaceEndpointTool]:
     """One tool per endpoint of a connected Space."""
     endpoints: Mapping[str, Any] = client.endpoints
     label = space_label(space, client)
-    return [SpaceEndpointTool(session, space, ep, tool_name(label, name))
+    identity = space_identity(space, client)
+    return [SpaceEndpointTool(session, space, ep, tool_name(label, name), identity)
             for name, ep in endpoints.items()]
