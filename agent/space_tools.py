@@ -186,8 +186,9 @@ def space_identity(space: str, client: Any) -> str:
     """What the call cache keys a Space by: its Hub id; for a local Space (loopback host) its
     label without the port, which changes between runs; otherwise the URL as given."""
     spec = getattr(client, "spec", None)
-    if getattr(spec, "space_id", None):
-        return str(spec.space_id)
+    space_id = getattr(spec, "space_id", None)
+    if space_id:
+        return str(space_id)
     host = str(getattr(spec, "host", "") or "")
     if host.split(":")[0] in ("127.0.0.1", "localhost", "::1", "[::1]"):
         return f"local:{space_label(space, client)}"

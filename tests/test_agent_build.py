@@ -54,7 +54,7 @@ def test_web_splats_are_upright_and_framed(built: Built) -> None:
     report = json.loads((built.workspace / "report.json").read_text())
     raw = [built.workspace / f for f in _raw_splats(report)]
     assert len(raw) == 2
-    for path, raw_path in zip(splats.values(), raw):
+    for path, raw_path in zip(splats.values(), raw, strict=True):
         assert_upright_and_framed(path)
         _assert_flipped(read_splat_file(raw_path).positions[:, 1],
                         read_splat_file(path).positions[:, 1])
