@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tools.errors import SplatError
-from tools.splat.clean import _sample, alpha_mask, finite_mask
+from tools.splat.clean import _sample, alpha_mask, finite_mask, quantile
 from tools.splat.model import Camera, Splat
 from tools.splat.transform import Transform, apply
 
@@ -48,10 +48,10 @@ def robust_extent(splat: Splat, *, low: float = LOW, high: float = HIGH) -> Exte
     if pos.shape[0] == 0:
         raise SplatError("cannot frame a splat with no finite splats")
     sample = _sample(pos).astype(np.float64)
-    lo, hi = np.percentile(sample, [low, high], axis=0)
+    lo, hi = quantile(sample, low), quantile(sample, high)
     centre = (lo + hi) / 2.0
     dist = np.sqrt(((sample - centre) ** 2).sum(axis=1))
-    radius = float(np.percentile(dist, high))
+    radius = float(quantile(dist, high))
     return Extent(centre=(float(centre[0]), float(centre[1]), float(centre[2])),
                   radius=max(radius, 1e-6), floor=float(lo[1]))
 

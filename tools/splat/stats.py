@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from tools.splat.clean import _sample, finite_mask
+from tools.splat.clean import _sample, finite_mask, quantile
 from tools.splat.frame import robust_extent
 from tools.splat.model import Splat
 
@@ -66,8 +66,8 @@ def compute_stats(splat: Splat) -> SplatStats:
     ext = robust_extent(good)
     pos = _sample(good.positions).astype(np.float64)
     # the median centre resists up to half the splats flung away; the percentile box does not
-    dist = np.sqrt(((pos - np.median(pos, axis=0)) ** 2).sum(axis=1))
-    median_d = float(np.median(dist))
+    dist = np.sqrt(((pos - quantile(pos, 50.0)) ** 2).sum(axis=1))
+    median_d = float(quantile(dist, 50.0))
     hist, _ = np.histogram(alphas, bins=HIST_BINS, range=(0.0, 1.0))
     return SplatStats(
         count=splat.count,
@@ -79,8 +79,8 @@ def compute_stats(splat: Splat) -> SplatStats:
         radius_p98=ext.radius,
         median_distance=median_d,
         far_fraction=float((dist > 4.0 * median_d).mean()) if median_d > 0 else 0.0,
-        median_sigma=float(np.exp(np.median(_sample(good.scales.max(axis=1))))),
-        median_alpha=float(np.median(alphas)),
+        median_sigma=float(np.exp(quantile(_sample(good.scales.max(axis=1)), 50.0))),
+        median_alpha=float(quantile(alphas, 50.0)),
         opaque_count=int((alphas >= 0.1).sum()),
         opacity_histogram=[int(v) for v in hist],
     )
