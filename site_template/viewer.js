@@ -38,11 +38,16 @@ window.__gallery = new Proxy(state, {
 
 // ---- three + Spark -------------------------------------------------------------------------
 const renderer = new THREE.WebGLRenderer({ canvas: ui.canvas, antialias: false, alpha: false });
-renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
+// splats are fill-rate bound: beyond 1.5 device pixels per CSS pixel costs more than it shows
+renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 1.5));
 const scene = new THREE.Scene();
 scene.background = new THREE.Color(settings.background);
 const camera = new THREE.PerspectiveCamera(50, 1, 0.01, 100);
-const spark = new SparkRenderer({ renderer });
+// Frames are drawn on demand (camera moved, flight, fade, Spark finished a sort): an idle
+// gallery costs nothing, which matters on phones and in software-rendered browsers.
+let dirty = true;
+const invalidate = () => { dirty = true; };
+const spark = new SparkRenderer({ renderer, onDirty: invalidate });
 scene.add(spark); // Spark 2.x draws nothing unless its renderer is in the scene
 
 const controls = new OrbitControls(camera, ui.canvas);
@@ -56,6 +61,7 @@ function resize() {
   renderer.setSize(w, h, false);
   camera.aspect = w / Math.max(h, 1);
   camera.updateProjectionMatrix();
+  invalidate();
 }
 window.addEventListener("resize", resize);
 resize();
@@ -234,6 +240,7 @@ const go = (delta) => show((queued ?? (pending >= 0 ? pending : state.index)) + 
 let lastInput = performance.now();
 const touched = () => { lastInput = performance.now(); controls.autoRotate = false; };
 controls.addEventListener("start", touched);
+controls.addEventListener("change", invalidate);
 
 let wheelAccum = 0;
 let wheelLockUntil = 0;
@@ -268,7 +275,7 @@ if (items.length < 2) { ui.prev.disabled = true; ui.next.disabled = true; }
 const touches = new Map();
 ui.stage.addEventListener("pointerdown", (event) => {
   touched();
-  if (event.pointerType === "touch") touches.set(event.pointerId, { x: event.clientX, y: event.clientY, t: performance.now() });
+  if (event.pointerType === "touch") touches.set(event.pointerId, { x: event.clientX, y: event.clientY, t: event.timeStamp });
 }, { capture: true });
 ui.stage.addEventListener("pointerup", (event) => {
   const start = touches.get(event.pointerId);
@@ -277,7 +284,8 @@ ui.stage.addEventListener("pointerup", (event) => {
   if (!start || multi) return;
   const dx = event.clientX - start.x;
   const dy = event.clientY - start.y;
-  const quick = performance.now() - start.t < 450;
+  // event.timeStamp is when the finger moved, so a slow frame cannot turn a flick into a drag
+  const quick = event.timeStamp - start.t < 500;
   if (quick && Math.abs(dx) > 60 && Math.abs(dx) > 1.5 * Math.abs(dy)) go(dx < 0 ? 1 : -1);
 }, { capture: true });
 ui.stage.addEventListener("pointercancel", (event) => touches.delete(event.pointerId), { capture: true });
@@ -285,10 +293,12 @@ ui.stage.addEventListener("pointercancel", (event) => touches.delete(event.point
 // ---- the loop --------------------------------------------------------------------------------
 let drawnMesh = null; // the first mesh put in the scene: firstDrawMs is its first rendered frame
 renderer.setAnimationLoop((now) => {
-  stepFlight(now);
+  if (flight) { stepFlight(now); dirty = true; }
   const idle = now - lastInput > settings.idle_s * 1000;
   controls.autoRotate = idle && !flight && settings.auto_rotate_speed > 0 && !reducedMotion.matches;
-  if (!flight) controls.update();
+  if (!flight && controls.update()) dirty = true;
+  if (!dirty) return;
+  dirty = false;
   renderer.render(scene, camera);
   if (drawnMesh !== null && state.firstDrawMs === null) state.firstDrawMs = Math.round(performance.now());
 });
