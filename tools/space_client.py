@@ -361,9 +361,11 @@ class SpaceClient:
                     elif event.name == "error":
                         raise error_from_event(event.data, space=space, endpoint=ep.name)
         except httpx.HTTPError as exc:
-            expired = deadline.expired or (watchdog is not None and watchdog.fired)
+            if deadline.expired or (watchdog is not None and watchdog.fired):
+                raise SpaceTimeoutError(f"no result within {deadline.seconds:g} s",
+                                        space=space, endpoint=ep.name) from exc
             raise transport_error(exc, space=space, endpoint=ep.name, what="poll",
-                                  deadline_passed=expired) from exc
+                                  deadline_passed=False) from exc
         finally:
             if watchdog is not None:
                 watchdog.cancel()

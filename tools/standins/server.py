@@ -152,8 +152,8 @@ def serve_blocks(
         latency: seconds added to every ``POST /gradio_api/call/...``.
         host: the interface to bind.
         port: the port; 0 picks a free one.
-        agents_md: serve this text instead of the generated one (tests of hostile files);
-            ``""`` serves no agents.md at all (404, like a bare Gradio app).
+        agents_md: serve this text instead of the generated one (``{base}`` becomes the base
+            URL); ``""`` serves no agents.md at all (404, like a bare Gradio app).
         extra_routes: called with the FastAPI app to add routes before Gradio is mounted.
 
     Returns:
@@ -174,7 +174,7 @@ def serve_blocks(
     sock.bind((host, port))
     url = f"http://{host}:{sock.getsockname()[1]}"
     app = fastapi.FastAPI()
-    text = agents_md_text(title, url) if agents_md is None else agents_md
+    text = agents_md_text(title, url) if agents_md is None else agents_md.replace("{base}", url)
     if text:
         @app.get("/agents.md")
         def _agents_md() -> PlainTextResponse:
@@ -183,7 +183,7 @@ def serve_blocks(
     if extra_routes is not None:
         extra_routes(app)
     blocks.queue(default_concurrency_limit=8)
-    app = gr.mount_gradio_app(app, blocks, path="", show_error=True, ssr_mode=False)
+    app = gr.mount_gradio_app(app, blocks, path="", show_error=False, ssr_mode=False)
     config = uvicorn.Config(FaultMiddleware(app, faults, latency), log_level="warning",
                             lifespan="on", timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
