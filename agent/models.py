@@ -64,14 +64,43 @@ def choose_model(settings: Settings) -> ModelChoice:
         lite_id = model_id.removeprefix("litellm/")
         return ModelChoice(LiteLLMModel(model_id=lite_id), f"LiteLLM {lite_id}", offline=False)
     if settings.api_base:
-        from smolagents import OpenAIServerModel
-
-        oai_id = model_id or "default"
-        key = os.environ.get("OPENAI_API_KEY") or "not-needed"
-        model = OpenAIServerModel(model_id=oai_id, api_base=settings.api_base, api_key=key)
-        return ModelChoice(model, f"{oai_id} at {settings.api_base}", offline=False)
+        return _openai_compatible(model_id or "default", settings.api_base)
     from smolagents import InferenceClientModel
 
     hf_id = model_id or DEFAULT_MODEL_ID
     model = InferenceClientModel(model_id=hf_id, token=settings.token)
     return ModelChoice(model, f"{hf_id} on Hugging Face Inference Providers", offline=False)
+
+
+def _openai_compatible(model_id: str, api_base: str) -> ModelChoice:
+    """A model on an OpenAI-compatible server: ``OpenAIServerModel`` when the ``openai``
+    package is installed, else huggingface_hub's client pointed at ``api_base``. The key is
+    ``OPENAI_API_KEY`` or a placeholder, never the HF token (it must not leave HF hosts)."""
+    key = os.environ.get("OPENAI_API_KEY") or "not-needed"
+    label = f"{model_id} at {api_base}"
+    try:
+        import openai  # noqa: F401
+    except ImportError:
+        return ModelChoice(_server_model(model_id, api_base, key), label, offline=False)
+    from smolagents import OpenAIServerModel
+
+    return ModelChoice(OpenAIServerModel(model_id=model_id, api_base=api_base, api_key=key),
+                       label, offline=False)
+
+
+def _server_model(model_id: str, api_base: str, key: str) -> Model:
+    """huggingface_hub's InferenceClient on an OpenAI-compatible server.
+
+    smolagents passes both ``model`` and ``base_url`` to ``InferenceClient``, which
+    huggingface_hub >= 1.0 refuses; this subclass builds the client with ``base_url`` only
+    and sends the model id in each request.
+    """
+    from huggingface_hub import InferenceClient
+    from smolagents import InferenceClientModel
+
+    class ServerModel(InferenceClientModel):  # type: ignore[misc]
+        def create_client(self) -> InferenceClient:
+            return InferenceClient(base_url=api_base, api_key=key)
+
+    model: Model = ServerModel(model_id=model_id, api_key=key)
+    return model
