@@ -245,15 +245,17 @@ def _item(raw: object, where: str, base_dir: Path) -> GalleryItem:
 
 
 def _frame_file(splat: Path, where: str) -> Camera:
-    """Frame the file as it is, with the splat toolkit (imported lazily: it reads numpy)."""
+    """The splat toolkit's framing camera for the file as it is (imported lazily)."""
     try:
-        from tools.splat.frame import frame
+        from tools.splat.frame import camera_for, robust_extent
         from tools.splat.io import read_splat_file
     except ImportError as exc:  # the toolkit is optional at import time only
         raise GalleryError(f"key '{where}.camera' is missing and the splat toolkit cannot "
                            f"frame {splat.name}: {exc}", hint="give a camera in the JSON") from exc
     try:
-        _, camera = frame(read_splat_file(splat))
+        # frame() would move the splat; the site ships the file unchanged, so only its
+        # robust extent is measured and the camera placed for the splat where it is
+        camera = camera_for(robust_extent(read_splat_file(splat)))
         if not isinstance(camera, Camera):
             raise GalleryError(f"key '{where}.camera': framing {splat.name} gave no camera")
     except SpacesmithError as exc:

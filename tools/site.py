@@ -180,7 +180,8 @@ def space_card(gallery: Gallery) -> str:
     title with a colon or a quote cannot break the front matter.  Spark needs no
     SharedArrayBuffer, so no COOP/COEP ``custom_headers`` are set.
     """
-    short = gallery.description or f"{len(gallery.items)} Gaussian-splat monuments in 3D"
+    short = " ".join(gallery.description.split()) or \
+        f"{len(gallery.items)} Gaussian-splat monuments in 3D"
     if len(short) > SHORT_DESCRIPTION_MAX:
         short = short[: SHORT_DESCRIPTION_MAX - 1].rstrip() + "…"
     lines = [
