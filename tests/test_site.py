@@ -166,5 +166,5 @@ def test_preview_serves_with_space_headers(make_gallery: GalleryMaker, tmp_path:
             assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
         with urllib.request.urlopen(server.url + result.files[-4]) as response:
             assert response.status == 200
-    with pytest.raises(SiteError, match="no index.html"):
+    with pytest.raises(SiteError, match=r"no index\.html"):
         serve(tmp_path)
