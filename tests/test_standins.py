@@ -48,9 +48,12 @@ def test_lift_is_y_down_front_towards_minus_z_with_pixel_colours() -> None:
 
 def test_lift_is_fast_at_the_largest_count() -> None:
     image = draw_subject("Pantheon dome", 1024, 1024)
-    started = time.perf_counter()
-    data = ply_bytes(lift(image, 262_144, seed=0))
-    assert time.perf_counter() - started < 1.0
+    timings = []
+    for _ in range(3):  # best of three: the suite shares two cores with other work
+        started = time.perf_counter()
+        data = ply_bytes(lift(image, 262_144, seed=0))
+        timings.append(time.perf_counter() - started)
+    assert min(timings) < 0.5, timings  # about 0.08 s on an idle core
     assert data.startswith(b"ply\nformat binary_little_endian 1.0\nelement vertex 262144\n")
 
 
