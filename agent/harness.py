@@ -209,6 +209,7 @@ def _assemble(settings: Settings, workspace: Workspace, session: SpaceSession, m
     agent = CodeAgent(
         tools=[*space_tools.values(), *local],
         model=model,
+        prompt_templates=prompt_templates(),
         additional_authorized_imports=list(AUTHORIZED_IMPORTS),
         executor_kwargs={"timeout_seconds": None},
         max_steps=settings.max_steps,
@@ -221,6 +222,20 @@ def _assemble(settings: Settings, workspace: Workspace, session: SpaceSession, m
                       roles, pending)
     harness_ref["h"] = harness
     return harness
+
+
+def prompt_templates() -> dict[str, Any]:
+    """smolagents' CodeAgent templates with our lean system prompt (``prompts/agent.yaml``)."""
+    import importlib.resources
+
+    import yaml
+
+    from agent.prompting import templates
+
+    source = importlib.resources.files("smolagents.prompts").joinpath("code_agent.yaml")
+    loaded: dict[str, Any] = yaml.safe_load(source.read_text("utf-8"))
+    loaded["system_prompt"] = templates()["system_prompt"]
+    return loaded
 
 
 def _default_deployer(token: str | None) -> Deployer:

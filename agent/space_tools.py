@@ -49,6 +49,7 @@ class SpaceEndpointTool(Tool):  # type: ignore[misc]
         params = list(getattr(endpoint, "parameters", ()))
         self.file_params = {p.name for p in params if param_attr(p, "is_file", False)}
         summary = (getattr(endpoint, "description", "") or "").strip().split("\n")[0][:200]
+        summary = summary.rstrip(". ")
         self.description = (
             f"Space {space} endpoint {endpoint.name}: {summary or 'no description'}. "
             "Returns a SpaceResult (.files, .image, .splat, .values)."

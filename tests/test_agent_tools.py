@@ -22,7 +22,7 @@ from agent.space_tools import tool_name
 from agent.workspace import Workspace
 from tools.errors import AgentError, WorkspaceError
 
-MAX_SYSTEM_PROMPT_CHARS = 16_000
+MAX_SYSTEM_PROMPT_CHARS = 8_500
 
 
 def test_every_tool_matches_its_inputs(offline_settings: Settings,
