@@ -138,6 +138,14 @@ function applyLimits(cam) {
   camera.updateProjectionMatrix();
 }
 
+// OrbitControls keeps damping momentum from the last drag (a swipe is a drag too); it must
+// not carry the camera away from the monument's framing once a flight has landed.
+function stopMomentum() {
+  controls._sphericalDelta?.set(0, 0, 0);
+  controls._panOffset?.set(0, 0, 0);
+  if ("_scale" in controls) controls._scale = 1;
+}
+
 let flight = null; // {from, to, t0, duration, oldMesh, newMesh, resolve}
 
 function stepFlight(now) {
@@ -157,6 +165,7 @@ function stepFlight(now) {
   if (t >= 1) {
     camera.position.copy(f.to.position);
     controls.target.copy(f.to.target);
+    stopMomentum();
     f.newMesh.opacity = 1;
     if (f.oldMesh) { scene.remove(f.oldMesh); f.oldMesh.dispose(); }
     flight = null;
@@ -199,7 +208,8 @@ async function show(i) {
     const to = { position: vec(cam.position), target: vec(cam.target) };
     const from = { position: camera.position.clone(), target: controls.target.clone() };
     const reduce = reducedMotion.matches;
-    if (first) { camera.position.copy(to.position); controls.target.copy(to.target); }
+    if (first || reduce) { camera.position.copy(to.position); controls.target.copy(to.target); }
+    stopMomentum();
     const duration = first ? (reduce ? 0 : 400) : (reduce ? 200 : settings.transition_s * 1000);
     const lift = 0.25 * to.position.distanceTo(to.target);
     await new Promise((resolve) => {
