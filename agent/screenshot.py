@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
+from typing import Any
 
 from tools.errors import SiteError
 
@@ -42,6 +44,28 @@ def screenshot_site(site_dir: Path, out: Path, *, wait_ms: int = 30_000) -> Path
         raise SiteError("Playwright is not installed", hint="pip install playwright") from exc
     if chromium is None:
         raise SiteError("no Chromium found for the screenshot", hint="apt-get install chromium")
+    # Playwright's sync API refuses a thread that already runs an event loop (a caller's,
+    # or another sync_playwright): the browser work gets a thread of its own.
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            _shoot(site_dir, out, chromium, wait_ms, sync_playwright, PlaywrightError)
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+
+    worker = threading.Thread(target=work, name="spacesmith-screenshot")
+    worker.start()
+    worker.join()
+    if errors:
+        if isinstance(errors[0], SiteError):
+            raise errors[0]
+        raise SiteError(f"the screenshot failed: {errors[0]}") from errors[0]
+    return out
+
+
+def _shoot(site_dir: Path, out: Path, chromium: str, wait_ms: int, sync_playwright: Any,
+           playwright_error: type[Exception]) -> None:
     from tools.preview import serve
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -55,9 +79,8 @@ def screenshot_site(site_dir: Path, out: Path, *, wait_ms: int = 30_000) -> Path
                                        "!!(window.__gallery && window.__gallery.error)",
                                        timeout=wait_ms)
                 page.wait_for_timeout(1500)
-            except PlaywrightError:
+            except playwright_error:
                 pass  # take the picture anyway: it shows what went wrong
             page.screenshot(path=str(out))
         finally:
             browser.close()
-    return out

@@ -118,3 +118,14 @@ def test_site_renders_in_the_browser(built: Built, browser: object,
     lit = (np.abs(pixels).sum(axis=2) > 40).mean()
     assert errors == []
     assert 0.01 < lit < 0.9, f"{lit:.3f} of the view is lit"
+
+
+@pytest.mark.browser
+def test_preview_site_tool_takes_a_screenshot(built: Built, browser: object) -> None:
+    """Also while the session's browser fixture runs Playwright in this thread."""
+    from agent.local_tools import PreviewSiteTool
+    from agent.workspace import Workspace
+
+    shot = PreviewSiteTool(Workspace(built.workspace)).forward()
+    image = Image.open(built.workspace / shot)
+    assert image.size == (960, 600)

@@ -141,3 +141,17 @@ def test_model_choice(tmp_path: Path) -> None:
     assert type(oai.model).__name__ in ("OpenAIServerModel", "ServerModel")
     assert "127.0.0.1:9" in oai.label and not oai.offline
     assert "hf_x" not in repr(base.with_(token="hf_x"))
+
+
+def test_standins_start_when_no_space_is_named_and_the_hub_is_down(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from agent.runner import spaces_for
+
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
+    base = Settings(goal="g", output=tmp_path)
+    with spaces_for(base) as (settings, line):
+        assert settings.image_space and settings.image_space.startswith("http://127.0.0.1:")
+        assert "stand-in" in line and "not reachable" in line
+    named = base.with_(image_space="a/b", splat_space="c/d")
+    with spaces_for(named) as (settings, line):
+        assert (settings.image_space, settings.splat_space) == ("a/b", "c/d")
