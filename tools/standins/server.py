@@ -169,7 +169,9 @@ def serve_blocks(
     from fastapi.responses import PlainTextResponse
 
     faults = faults or Faults()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto must be IPPROTO_TCP: asyncio turns Nagle off (TCP_NODELAY) on accepted sockets only
+    # when it is, and without that every answer waits ~40 ms for a delayed ACK.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     url = f"http://{host}:{sock.getsockname()[1]}"
