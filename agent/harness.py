@@ -82,12 +82,20 @@ class Harness:
             The outcome; ``success`` means a final answer that is not a give-up, with a
             built site.
         """
+        from smolagents.utils import AgentGenerationError
+
         from agent.report import write_report
 
         start = time.monotonic()
         first_step = 0 if reset else len(self.agent.memory.steps)
-        result = self.agent.run(task, reset=reset, max_steps=max_steps or self.settings.max_steps,
-                                return_full_result=True)
+        try:
+            result = self.agent.run(task, reset=reset,
+                                    max_steps=max_steps or self.settings.max_steps,
+                                    return_full_result=True)
+        except AgentGenerationError as exc:
+            raise AgentError(f"the model {self.model_label} failed: {_first_line(exc)}",
+                             hint="check --model, --api-base and the token, or use "
+                                  "--model offline") from exc
         output = str(result.output)
         built = (self.workspace.site_dir / "index.html").is_file()
         site = self.workspace.site_dir if built else None
@@ -222,6 +230,11 @@ def _assemble(settings: Settings, workspace: Workspace, session: SpaceSession, m
                       roles, pending)
     harness_ref["h"] = harness
     return harness
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return lines[-1][:300] if lines else type(exc).__name__
 
 
 def prompt_templates() -> dict[str, Any]:

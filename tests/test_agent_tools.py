@@ -155,3 +155,21 @@ def test_standins_start_when_no_space_is_named_and_the_hub_is_down(
     named = base.with_(image_space="a/b", splat_space="c/d")
     with spaces_for(named) as (settings, line):
         assert (settings.image_space, settings.splat_space) == ("a/b", "c/d")
+
+
+def test_a_failing_model_is_an_agent_error(offline_settings: Settings,
+                                           open_agent: Callable[..., Harness]) -> None:
+    from smolagents.models import Model
+
+    class Broken(Model):  # type: ignore[misc]
+        def generate(self, *args: object, **kwargs: object) -> object:
+            raise ConnectionError("no route to the model server")
+
+    from agent.harness import build_harness
+
+    harness = build_harness(offline_settings, model=Broken(model_id="broken"))
+    try:
+        with pytest.raises(AgentError, match="no route to the model server"):
+            harness.run("build it")
+    finally:
+        harness.close()
