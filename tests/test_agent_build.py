@@ -129,3 +129,17 @@ def test_preview_site_tool_takes_a_screenshot(built: Built, browser: object) -> 
     shot = PreviewSiteTool(Workspace(built.workspace)).forward()
     image = Image.open(built.workspace / shot)
     assert image.size == (960, 600)
+
+
+def test_six_monuments_from_the_theme_table(offline_settings: object,
+                                            open_agent: object) -> None:
+    """No subject list: the planner takes six Paris monuments and fans the calls out."""
+    settings = offline_settings.with_(subjects=())  # type: ignore[attr-defined]
+    harness = open_agent(settings)  # type: ignore[operator]
+    outcome = harness.run(harness.task_for(settings.goal))
+    assert outcome.success, outcome.output
+    splats = web_splats(harness.workspace.site_dir)
+    assert len(splats) == 6 and "Panthéon" in splats
+    for path in splats.values():
+        assert_upright_and_framed(path)
+    assert harness.session.calls_made == 12
