@@ -86,7 +86,7 @@ def _skip_httpx_cli() -> None:
     (click, rich, pygments) unless that import fails, in which case httpx defines a stub.
     spacesmith never uses it, so mark it unavailable before httpx is first imported."""
     if "httpx" not in sys.modules:
-        sys.modules.setdefault("httpx._main", None)  # type: ignore[assignment]
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -98,7 +98,7 @@ def cold_start(url: str, starts: int) -> dict[str, float]:
     commands = {"spacesmith": spacesmith, "gradio_client": [sys.executable, "-c", script]}
     env = dict(os.environ, HF_TOKEN="")  # no token lookups
     runs: dict[str, list[float]] = {name: [] for name in commands}
-    for name, command in commands.items():  # warm the page cache once
+    for command in commands.values():  # warm the page cache once
         subprocess.run(command, check=True, capture_output=True, env=env, cwd=out)
     for _ in range(starts):
         for name, command in commands.items():
