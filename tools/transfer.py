@@ -73,7 +73,9 @@ def download(
         return
     part = target.with_name(f".{target.name}.part")
     try:
-        with http.stream("GET", url, headers=headers, timeout=timeout) as resp:
+        # httpx drops the Authorization header when a redirect leaves the origin.
+        with http.stream("GET", url, headers=headers, timeout=timeout,
+                         follow_redirects=True) as resp:
             if resp.status_code != 200:
                 resp.read()
                 if resp.status_code < 500 and resp.status_code != 429:
