@@ -274,3 +274,25 @@ def test_call_result_json_shape() -> None:
     result = CallResult("s", "/e", ["a", 1], [Path("/tmp/a.png")], 1.23456, 2)
     assert result.to_json() == {"outputs": ["a", 1], "files": ["/tmp/a.png"],
                                 "elapsed_s": 1.235, "attempts": 2}
+
+
+def test_download_redirected_off_host_loses_the_token(serve: Any, recorder: Any, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.fixtures.spaces import _tiny_blocks
+
+    monkeypatch.setenv("HF_TOKEN", "hf_secret_token")
+
+    def redirect_files(app: Any) -> None:
+        from fastapi.responses import RedirectResponse
+
+        @app.get("/gradio_api/file={path:path}")
+        def _file(path: str) -> RedirectResponse:
+            return RedirectResponse(f"{recorder.url}/cdn/file", status_code=302)
+
+    server = serve(_tiny_blocks(), extra_routes=redirect_files)
+    source = tmp_path / "a.txt"
+    source.write_text("hello")
+    with SpaceClient.connect(server.url, retry=FAST) as client:
+        result = client.call("/file_echo", {"path": source}, out_dir=tmp_path / "o")
+    assert result.files[0].read_bytes().startswith(b"API schema:")  # the recorder's answer
+    assert recorder.seen.requests == [("GET", "/cdn/file", None)]
