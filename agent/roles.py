@@ -57,9 +57,24 @@ def _score_image(endpoint: Any) -> tuple[int, str] | None:
     return best
 
 
+_NOT_3D = ("image", "gallery", "video", "audio", "annotatedimage")
+_3D = ("model3d", "downloadbutton", "file")
+
+
+def _three_d_returns(endpoint: Any) -> list[str]:
+    """Components of the returns that can carry a splat: files that are not pictures."""
+    found = []
+    for r in getattr(endpoint, "returns", ()):
+        component = str(getattr(r, "component", "")).lower()
+        if component in _NOT_3D:
+            continue
+        if getattr(r, "is_file", False) or component in _3D:
+            found.append(component)
+    return found
+
+
 def _score_splat(endpoint: Any) -> tuple[int, str] | None:
-    returns = _returns(endpoint)
-    three_d = [r for r in returns if any(k in r for k in ("model3d", "file", "download", "3d"))]
+    three_d = _three_d_returns(endpoint)
     if not three_d:
         return None
     best: tuple[int, str] | None = None
@@ -67,7 +82,7 @@ def _score_splat(endpoint: Any) -> tuple[int, str] | None:
         if not _is_file(p):
             continue
         score = 2 + (2 if "image" in p.name.lower() else 0)
-        score += 1 if any("download" in r or "model3d" in r for r in three_d) else 0
+        score += 1 if any(c in ("model3d", "downloadbutton") for c in three_d) else 0
         if best is None or score > best[0]:
             best = (score, p.name)
     return best
