@@ -91,8 +91,6 @@ def _skip_httpx_cli() -> None:
 
 def run_serve(args: argparse.Namespace) -> int:
     """Start both stand-ins, print their agents.md URLs, wait for Ctrl-C."""
-    import threading
-
     from tools.errors import InputError
     from tools.standins import start_standins
 
@@ -105,10 +103,17 @@ def run_serve(args: argparse.Namespace) -> int:
             print(f"{name}: {url}", flush=True)
         print("Serving the stand-in Spaces; press Ctrl-C to stop.", file=sys.stderr, flush=True)
         try:
-            threading.Event().wait()
+            wait_until_interrupted()
         except KeyboardInterrupt:
             print("Stopped.", file=sys.stderr)
     return 0
+
+
+def wait_until_interrupted() -> None:
+    """Block until Ctrl-C (tests replace this to stop ``serve`` from inside)."""
+    import threading
+
+    threading.Event().wait()
 
 
 def run_inspect(args: argparse.Namespace) -> int:

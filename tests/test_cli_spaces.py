@@ -83,17 +83,26 @@ def test_call_path_never_imports_gradio() -> None:
     assert out.strip() == "False False"
 
 
-def test_serve_prints_agents_md_urls() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "agent", "spaces", "serve"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        assert proc.stdout is not None
-        lines = [proc.stdout.readline().strip() for _ in range(2)]
-        assert lines[0].startswith("image: http://127.0.0.1:") and lines[0].endswith("/agents.md")
-        assert lines[1].startswith("splat: http://127.0.0.1:")
-        import httpx
+def test_serve_prints_agents_md_urls(monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import httpx
 
-        assert "API schema:" in httpx.get(lines[1].split(" ", 1)[1]).text
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    import agent.cli_spaces as cli_spaces
+
+    fetched: list[str] = []
+
+    def fetch_then_interrupt() -> None:
+        for line in capsys.readouterr().out.splitlines():
+            fetched.append(httpx.get(line.split(" ", 1)[1]).text)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_spaces, "wait_until_interrupted", fetch_then_interrupt)
+    assert main(["spaces", "serve", "--faults", "0.5:503@1", "--latency", "0.01"]) == 0
+    assert len(fetched) == 2 and all(text.startswith("To use this application (spacesmith/")
+                                     for text in fetched)
+    assert "Stopped." in capsys.readouterr().err
+
+
+def test_serve_rejects_a_bad_fault_spec(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["spaces", "serve", "--faults", "often"]) == 2
+    assert "expected RATE[:KIND,...][@SEED]" in capsys.readouterr().err
