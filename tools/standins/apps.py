@@ -11,6 +11,7 @@ Both call :meth:`Faults.draw` inside the function for the in-app fault kinds.
 from __future__ import annotations
 
 import random
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +28,7 @@ from tools.standins.lift import NoForegroundError, crop_to_foreground, lift, ply
 MODES = ("Default · 20 steps", "Turbo · 12 steps", "Quality · 48 steps")
 GAUSSIAN_COUNTS = ("32768", "65536", "131072", "262144")
 FORMATS = ("ply", "splat")
+KEEP_OUTPUTS = 8
 
 
 def _in_app_fault(faults: Faults, point: str) -> str | None:
@@ -92,6 +94,7 @@ def build_image_app(faults: Faults) -> gr.Blocks:
 def build_splat_app(faults: Faults, work_dir: Path | None = None) -> gr.Blocks:
     """The TripoSplat stand-in: the image's foreground lifted into a Y-down 3DGS relief."""
     out_root = Path(work_dir or tempfile.mkdtemp(prefix="spacesmith-splat-"))
+    kept: list[Path] = []
 
     def generate(
         image: npt.NDArray[np.uint8] | None, seed: float, steps: float, guidance_scale: float,
@@ -121,6 +124,9 @@ def build_splat_app(faults: Faults, work_dir: Path | None = None) -> gr.Blocks:
         if kind == "corrupt":
             data = data[: len(data) // 3]
         folder = Path(tempfile.mkdtemp(dir=out_root))
+        kept.append(folder)
+        while len(kept) > KEEP_OUTPUTS:  # Gradio has copied older results into its cache
+            shutil.rmtree(kept.pop(0), ignore_errors=True)
         path = folder / f"splat.{output_format}"
         path.write_bytes(data)
         html = (f"<div class='viewer'>Preview of {count:,} Gaussians is not rendered by "
