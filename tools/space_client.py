@@ -123,7 +123,8 @@ class SpaceClient:
     """A connected Space: its spec and endpoints, and :meth:`call`.
 
     Make one with :meth:`connect`; use it as a context manager (it closes the httpx client
-    it created, never one it was given).
+    it created, never one it was given). Calls may run from several threads at once (each
+    call keeps its state on its own stack); give concurrent calls different ``out_dir``s.
     """
 
     def __init__(
