@@ -118,11 +118,12 @@ def draw_subject(prompt: str, width: int, height: int) -> npt.NDArray[np.uint8]:
     fill, cut = _polys(shape_for(prompt))
     for poly, value in [(p, 255) for p in fill] + [(p, 0) for p in cut]:
         pen.polygon([(ox + x * side, oy + y * side) for x, y in poly], fill=value)
-    alpha = np.asarray(mask, np.float32) / 255.0
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    light = 1.05 - 0.45 * (xx / max(width - 1, 1)) * 0.6 - 0.45 * (yy / max(height - 1, 1)) * 0.4
-    stripes = 1.0 - 0.12 * (np.sin(yy / max(side, 1) * 90.0) > 0.7)
-    rgb = np.asarray(colour_for(prompt), np.float32)
-    image = alpha[..., None] * (light * stripes)[..., None] * rgb
-    out: npt.NDArray[np.uint8] = np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    alpha = np.asarray(mask, np.float32) * np.float32(1.0 / 255.0)
+    ys = np.arange(height, dtype=np.float32)[:, None]  # broadcast, not a full grid: fast
+    xs = np.arange(width, dtype=np.float32)[None, :]
+    stripes = 1.0 - 0.12 * (np.sin(ys / max(side, 1) * 90.0) > 0.7)
+    shade = (1.05 - 0.27 * xs / max(width - 1, 1) - 0.18 * ys / max(height - 1, 1)) * stripes
+    rgb = np.asarray(colour_for(prompt), np.float32) * np.float32(255.0)
+    image = (alpha * shade)[..., None] * rgb
+    out: npt.NDArray[np.uint8] = np.clip(image + 0.5, 0, 255).astype(np.uint8)
     return out
