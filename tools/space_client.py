@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import mimetypes
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -56,6 +56,7 @@ from tools.transfer import download, is_remote, remote_filedata
 
 DEFAULT_TIMEOUT_S = 600.0
 CONNECT_TIMEOUT_S = 120.0
+DRAIN_S = 2.0
 MAX_DOWNLOAD_BYTES = 1 << 30
 REQUEST_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = "spacesmith/0.1 (+https://github.com/spacesmith)"
@@ -351,11 +352,15 @@ class SpaceClient:
                     raise_for_status(resp, space=space, endpoint=ep.name, what="poll")
                 watchdog = DeadlineWatchdog(resp, deadline.remaining())
                 self._emit(ep.name, "running")
-                for event in iter_events(resp.iter_lines()):
+                events = iter_events(resp.iter_lines())
+                for event in events:
                     if deadline.expired:
                         break
                     if event.name == "complete":
-                        return last if event.data is None else event.data
+                        result = last if event.data is None else event.data
+                        watchdog.cancel()
+                        _drain(resp, events)
+                        return result
                     if event.name == "generating":
                         last = event.data
                         self._emit(ep.name, "generating")
@@ -488,6 +493,20 @@ class SpaceClient:
                                      or urlsplit(url).netloc.lower() == self.spec.host):
             return url
         return self.spec.file_url(str(fd["path"]))  # never fetch a host the Space names
+
+def _drain(response: httpx.Response, rest: Iterator[Any]) -> None:
+    """Read a finished result stream to its end, so its connection goes back to the pool
+    (a new TLS handshake per call costs more than the call on a real Space). Gradio ends the
+    stream right after ``complete``; a server that does not is cut off after 2 s."""
+    watchdog = DeadlineWatchdog(response, DRAIN_S)
+    try:
+        for _ in rest:
+            pass
+    except httpx.HTTPError:
+        pass  # the result is in hand; this connection is simply not reused
+    finally:
+        watchdog.cancel()
+
 
 def _fetch_endpoints(spec: SpaceSpec, http: httpx.Client, token: str | None,
                      policy: RetryPolicy) -> dict[str, Endpoint]:
