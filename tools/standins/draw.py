@@ -121,9 +121,9 @@ def draw_subject(prompt: str, width: int, height: int) -> npt.NDArray[np.uint8]:
     alpha = np.asarray(mask, np.float32) * np.float32(1.0 / 255.0)
     ys = np.arange(height, dtype=np.float32)[:, None]  # broadcast, not a full grid: fast
     xs = np.arange(width, dtype=np.float32)[None, :]
-    stripes = 1.0 - 0.12 * (np.sin(ys / max(side, 1) * 90.0) > 0.7)
+    stripes = np.where(np.sin(ys / max(side, 1) * 90.0) > 0.7, 0.88, 1.0).astype(np.float32)
     shade = (1.05 - 0.27 * xs / max(width - 1, 1) - 0.18 * ys / max(height - 1, 1)) * stripes
     rgb = np.asarray(colour_for(prompt), np.float32) * np.float32(255.0)
-    image = (alpha * shade)[..., None] * rgb
-    out: npt.NDArray[np.uint8] = np.clip(image + 0.5, 0, 255).astype(np.uint8)
+    image = (alpha * shade.astype(np.float32))[..., None] * rgb  # all >= 0
+    out: npt.NDArray[np.uint8] = np.minimum(image + 0.5, 255.0).astype(np.uint8)
     return out
