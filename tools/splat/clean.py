@@ -40,10 +40,14 @@ def alpha_mask(splat: Splat, min_alpha: float) -> Mask:
     """True for splats with alpha >= ``min_alpha`` (compared in logit space, no exp)."""
     if not 0.0 <= min_alpha < 1.0:
         raise SplatError(f"alpha threshold must be in [0, 1), got {min_alpha}")
+    return opaque_mask(splat.opacities, min_alpha)
+
+
+def opaque_mask(opacities: npt.NDArray[np.float32], min_alpha: float) -> Mask:
+    """:func:`alpha_mask` of logit opacities (``min_alpha`` in [0, 1), not checked)."""
     if min_alpha == 0.0:
-        return np.ones(splat.count, bool)
-    return np.asarray(splat.opacities >= np.float32(np.log(min_alpha / (1.0 - min_alpha))),
-                      np.bool_)
+        return np.ones(opacities.shape[0], bool)
+    return np.asarray(opacities >= np.float32(np.log(min_alpha / (1.0 - min_alpha))), np.bool_)
 
 
 def drop_nonfinite(splat: Splat) -> Splat:

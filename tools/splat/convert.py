@@ -88,6 +88,44 @@ def convert(
                          hint="write to a new file")
     if level not in (0, 1, 2):
         raise SplatError(f"--level must be 0, 1 or 2, got {level}")
+    move = Transform()
+    if flip_y:
+        move = Transform.flip_y()
+    if rotate is not None:
+        move = Transform.rotate(*rotate) @ move
+    if _streamable(src_p, dst_p, sh_degree, max_splats):
+        from tools.splat.streaming import convert_ply
+
+        done = convert_ply(src_p, dst_p, move=move, frame=frame, prune_alpha=prune_alpha,
+                           degree_cap=_degree_cap(sh_degree, dst_p), level=level)
+        return ConvertResult(
+            camera=done.camera, stats=done.stats, out_bytes=done.out_bytes, src=src_p,
+            dst=dst_p, in_count=done.in_count, out_count=done.out_count, dropped=done.dropped,
+            elapsed_s=time.perf_counter() - t0,
+        )
+    return _convert_in_memory(src_p, dst_p, move=move, frame=frame, prune_alpha=prune_alpha,
+                              max_splats=max_splats, sh_degree=sh_degree, level=level, t0=t0)
+
+
+def _streamable(src: Path, dst: Path, sh_degree: int | None, max_splats: int | None) -> bool:
+    """Whether the streamed pipeline applies: PLY in, .ksplat/.spz out, no decimation, and an
+    SH option that raises no error (errors come from the in-memory path, in its order)."""
+    if src.suffix.lower() != ".ply" or dst.suffix.lower() not in (".ksplat", ".spz"):
+        return False
+    if max_splats is not None:
+        return False
+    return sh_degree is None or 0 <= sh_degree <= _degree_cap(None, dst)
+
+
+def _degree_cap(wanted: int | None, dst: Path) -> int:
+    cap = {".ksplat": 2, ".splat": 0}.get(dst.suffix.lower(), 3)
+    return cap if wanted is None else wanted
+
+
+def _convert_in_memory(src_p: Path, dst_p: Path, *, move: Transform, frame: bool,
+                       prune_alpha: float | None, max_splats: int | None,
+                       sh_degree: int | None, level: int, t0: float) -> ConvertResult:
+    """The pipeline on a whole Splat in memory (any input format, any option)."""
     splat = read_splat_file(src_p, allow_nonfinite=True)
     in_count = splat.count
     dropped: dict[str, int] = {}
@@ -115,11 +153,6 @@ def convert(
         splat = clean.decimate(splat, max_splats)
         dropped["decimated"] = before - splat.count
 
-    move = Transform()
-    if flip_y:
-        move = Transform.flip_y()
-    if rotate is not None:
-        move = Transform.rotate(*rotate) @ move
     if not (move.is_identity_rotation and move.scale == 1.0):
         splat = apply(splat, move)
     if frame:

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tools.errors import SplatError
-from tools.splat.clean import _sample, alpha_mask, finite_mask, quantile
+from tools.splat.clean import _sample, finite_mask, opaque_mask, quantile
 from tools.splat.model import Camera, Splat
 from tools.splat.transform import Transform, apply
 
@@ -41,10 +41,19 @@ def robust_extent(splat: Splat, *, low: float = LOW, high: float = HIGH) -> Exte
     Raises:
         SplatError: no finite splat.
     """
-    ok = finite_mask(splat)
-    opaque = ok & alpha_mask(splat, OPAQUE)
+    return extent_of(splat.positions, splat.opacities, finite_mask(splat), low=low, high=high)
+
+
+def extent_of(positions: npt.NDArray[np.float32], opacities: npt.NDArray[np.float32],
+              ok: npt.NDArray[np.bool_], *, low: float = LOW, high: float = HIGH) -> Extent:
+    """:func:`robust_extent` from the arrays it needs; ``ok`` marks the finite splats.
+
+    Raises:
+        SplatError: no finite splat.
+    """
+    opaque = ok & opaque_mask(opacities, OPAQUE)
     enough = opaque.sum() >= max(8, 0.05 * ok.sum())
-    pos = splat.positions[opaque] if enough else splat.positions[ok]
+    pos = positions[opaque] if enough else positions[ok]
     if pos.shape[0] == 0:
         raise SplatError("cannot frame a splat with no finite splats")
     sample = _sample(pos).astype(np.float64)
@@ -92,14 +101,26 @@ def frame(splat: Splat, *, size: float = 2.0, fov: float = 50.0,
     """
     if not size > 0:
         raise SplatError(f"frame size must be positive, got {size}")
-    ext = robust_extent(splat)
+    move, new = frame_transform(robust_extent(splat), size=size, ground=ground)
+    return apply(splat, move), camera_for(new, fov=fov)
+
+
+def frame_transform(ext: Extent, *, size: float = 2.0,
+                    ground: bool = True) -> tuple[Transform, Extent]:
+    """The move that frames an object of robust extent ``ext`` (see :func:`frame`), and the
+    extent it has afterwards.
+
+    Raises:
+        SplatError: ``size`` not positive.
+    """
+    if not size > 0:
+        raise SplatError(f"frame size must be positive, got {size}")
     s = size / (2.0 * ext.radius)
     cx, cy, cz = ext.centre
     lift = -ext.floor * s if ground else -cy * s
     move = Transform(translation=(-cx * s, lift, -cz * s), scale=s)
-    framed = apply(splat, move)
     new = Extent(centre=(0.0, cy * s + lift, 0.0), radius=size / 2.0, floor=ext.floor * s + lift)
-    return framed, camera_for(new, fov=fov)
+    return move, new
 
 
 def distances(splat: Splat, centre: tuple[float, float, float]) -> npt.NDArray[np.float32]:

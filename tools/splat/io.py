@@ -14,13 +14,14 @@ drops those splats (see :func:`tools.splat.clean.drop_nonfinite`).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from tools.errors import SplatFormatError
-from tools.splat.model import SH_C0, SH_COUNTS, Splat
+from tools.splat.model import SH_C0, SH_COUNTS, Splat, sh_degree_for
 
 PLY_TYPES = {
     "char": "i1", "int8": "i1", "uchar": "u1", "uint8": "u1",
@@ -206,8 +207,24 @@ def _check_properties(el: PlyElement, where: str) -> tuple[bool, int]:
     return has_dc, _rest_count(names, where)
 
 
-def read_ply(path: Path) -> Splat:
-    """Read a 3DGS PLY (binary, either endianness), finding properties by name.
+@dataclass(frozen=True)
+class PlySource:
+    """A validated 3DGS PLY: where its vertex rows start and how to pick the fields out."""
+
+    path: Path
+    count: int
+    dtype: np.dtype[np.void]
+    offset: int
+    has_dc: bool
+    k: int  # SH rest coefficients per channel
+
+    @property
+    def sh_degree(self) -> int:
+        return sh_degree_for(self.k)
+
+
+def open_ply(path: Path) -> PlySource:
+    """Parse and check a 3DGS PLY's header (and its size) without reading the body.
 
     Raises:
         SplatFormatError: not a splat PLY (the message names the problem).
@@ -216,40 +233,38 @@ def read_ply(path: Path) -> Splat:
     size = path.stat().st_size
     with open(path, "rb") as f:
         head = f.read(MAX_HEADER)
-        header = parse_ply_header(head, where)
-        el, offset = _locate_vertex(header, where)
-        has_dc, k = _check_properties(el, where)
-        if header.format == "ascii":
-            raise SplatFormatError(
-                f"{where}: ASCII PLY is not supported",
-                hint="convert it to binary_little_endian, e.g. with plyfile or splat-transform",
-            )
-        if el.count == 0:
-            raise SplatFormatError(f"{where}: the file holds zero splats")
-        dtype = _vertex_dtype(el, header.format)
-        need = offset + el.count * dtype.itemsize
-        body = head[header.body_offset:header.body_offset + 256]
-        if len(body) >= 32 and all(b in ASCII_NUMBER_BYTES for b in body):
-            raise SplatFormatError(
-                f"{where}: the header says {header.format} but the body is ASCII text"
-            )
-        if size < need:
-            raise SplatFormatError(
-                f"{where}: truncated: {el.count} splats need {need} bytes, the file has {size}"
-            )
-        f.seek(offset)
-        return _read_vertex_rows(f, el, dtype, has_dc, k)
+    header = parse_ply_header(head, where)
+    el, offset = _locate_vertex(header, where)
+    has_dc, k = _check_properties(el, where)
+    if header.format == "ascii":
+        raise SplatFormatError(
+            f"{where}: ASCII PLY is not supported",
+            hint="convert it to binary_little_endian, e.g. with plyfile or splat-transform",
+        )
+    if el.count == 0:
+        raise SplatFormatError(f"{where}: the file holds zero splats")
+    dtype = _vertex_dtype(el, header.format)
+    need = offset + el.count * dtype.itemsize
+    body = head[header.body_offset:header.body_offset + 256]
+    if len(body) >= 32 and all(b in ASCII_NUMBER_BYTES for b in body):
+        raise SplatFormatError(
+            f"{where}: the header says {header.format} but the body is ASCII text"
+        )
+    if size < need:
+        raise SplatFormatError(
+            f"{where}: truncated: {el.count} splats need {need} bytes, the file has {size}"
+        )
+    return PlySource(path, el.count, dtype, offset, has_dc, k)
 
 
-def _columns(dtype: np.dtype[np.void], names: list[str]) -> list[int]:
-    order = list(dtype.names or ())
-    return [order.index(n) for n in names]
+def read_ply(path: Path) -> Splat:
+    """Read a 3DGS PLY (binary, either endianness), finding properties by name.
 
-
-def _read_vertex_rows(
-    f: object, el: PlyElement, dtype: np.dtype[np.void], has_dc: bool, k: int
-) -> Splat:
-    n = el.count
+    Raises:
+        SplatFormatError: not a splat PLY (the message names the problem).
+    """
+    src = open_ply(path)
+    n, k = src.count, src.k
     out = {
         "positions": np.empty((n, 3), np.float32),
         "scales": np.empty((n, 3), np.float32),
@@ -258,7 +273,21 @@ def _read_vertex_rows(
         "sh_dc": np.empty((n, 3), np.float32),
         "sh_rest": np.empty((n, k, 3), np.float32),
     }
-    dc_names = [f"f_dc_{i}" for i in range(3)] if has_dc else ["red", "green", "blue"]
+    for start, chunk in iter_ply_chunks(src):
+        m = chunk.count
+        for key, arr in out.items():
+            arr[start:start + m] = getattr(chunk, key)
+    return Splat(**out)
+
+
+def iter_ply_chunks(src: PlySource, rows: int = CHUNK_ROWS) -> Iterator[tuple[int, Splat]]:
+    """The splats of a PLY, ``rows`` at a time: (index of the first row, a Splat of them).
+
+    One reusable read buffer of ``rows`` vertex rows; every chunk's fields are fresh
+    contiguous float32 arrays, equal to the same rows of :func:`read_ply`'s Splat.
+    """
+    n, k, dtype = src.count, src.k, src.dtype
+    dc_names = [f"f_dc_{i}" for i in range(3)] if src.has_dc else ["red", "green", "blue"]
     plan = {
         "positions": ["x", "y", "z"],
         "scales": ["scale_0", "scale_1", "scale_2"],
@@ -270,29 +299,43 @@ def _read_vertex_rows(
     names = dtype.names or ()
     uniform = len({dtype[i].str for i in range(len(names))}) == 1
     cols = {key: _columns(dtype, names) for key, names in plan.items()}
-    rows = max(1, min(n, CHUNK_ROWS))
+    rows = max(1, min(n, rows))
     buf = np.empty(rows, dtype)
-    read_into = f.readinto  # type: ignore[attr-defined]
-    for start in range(0, n, rows):
-        m = min(rows, n - start)
-        view = buf[:m]
-        read_into(view.data)
-        mat = view.view(dtype[0]).reshape(m, len(names)) if uniform else None
-        for key, idx in cols.items():
-            if not idx:
-                continue
-            block = _take_cols(mat, idx) if mat is not None else _stack_fields(view, idx)
-            target = out[key][start:start + m]
-            if key == "sh_rest":
-                target[...] = block.reshape(m, 3, k).transpose(0, 2, 1)
-            else:
-                target[...] = block.reshape(target.shape)
-    if not has_dc:  # 8-bit colours: turn them into the DC term the model uses
-        dc = out["sh_dc"]
-        dc *= np.float32(1.0 / 255.0)
-        dc -= np.float32(0.5)
-        dc *= np.float32(1.0 / SH_C0)
-    return Splat(**out)
+    with open(src.path, "rb") as f:
+        f.seek(src.offset)
+        for start in range(0, n, rows):
+            m = min(rows, n - start)
+            view = buf[:m]
+            if f.readinto(view.data) != view.nbytes:
+                raise SplatFormatError(f"{src.path}: truncated while reading")
+            mat = view.view(dtype[0]).reshape(m, len(names)) if uniform else None
+            fields: dict[str, np.ndarray] = {}  # type: ignore[type-arg]
+            for key, idx in cols.items():
+                if not idx:
+                    fields[key] = np.empty((m, 0, 3), np.float32)
+                    continue
+                block = _take_cols(mat, idx) if mat is not None else _stack_fields(view, idx)
+                if key == "sh_rest":
+                    target = np.empty((m, k, 3), np.float32)
+                    target[...] = block.reshape(m, 3, k).transpose(0, 2, 1)
+                elif key == "opacities":
+                    target = np.empty((m,), np.float32)
+                    target[...] = block.reshape(m)
+                else:
+                    target = np.empty((m, len(idx)), np.float32)
+                    target[...] = block
+                fields[key] = target
+            if not src.has_dc:  # 8-bit colours: turn them into the DC term the model uses
+                dc = fields["sh_dc"]
+                dc *= np.float32(1.0 / 255.0)
+                dc -= np.float32(0.5)
+                dc *= np.float32(1.0 / SH_C0)
+            yield start, Splat(**fields)
+
+
+def _columns(dtype: np.dtype[np.void], names: list[str]) -> list[int]:
+    order = list(dtype.names or ())
+    return [order.index(n) for n in names]
 
 
 def _stack_fields(view: np.ndarray, idx: list[int]) -> np.ndarray:  # type: ignore[type-arg]

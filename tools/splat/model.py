@@ -100,7 +100,12 @@ class Splat:
 
     def alphas(self) -> F32:
         """Opacity as alpha in [0, 1]."""
-        return (1.0 / (1.0 + np.exp(-self.opacities.astype(np.float64)))).astype(np.float32)
+        return alphas_of(self.opacities)
+
+
+def alphas_of(opacities: F32) -> F32:
+    """Alpha in [0, 1] of logit opacities (computed in float64, returned as float32)."""
+    return (1.0 / (1.0 + np.exp(-opacities.astype(np.float64)))).astype(np.float32)
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from tools.splat.clean import _sample, finite_mask, quantile
-from tools.splat.frame import robust_extent
-from tools.splat.model import Splat
+from tools.splat.frame import extent_of
+from tools.splat.model import Splat, alphas_of
 
 HIST_BINS = 10
 
@@ -58,28 +59,45 @@ def compute_stats(splat: Splat) -> SplatStats:
     """Summarise ``splat`` (non-finite splats are counted, then ignored)."""
     ok = finite_mask(splat)
     good = splat if ok.all() else splat.take(ok)
+    return summarise(splat.count, splat.sh_degree, good.positions, good.opacities,
+                     good.scales.max(axis=1) if good.count else good.opacities)
+
+
+def summarise(count: int, sh_degree: int, positions: npt.NDArray[np.float32],
+              opacities: npt.NDArray[np.float32],
+              max_log_scale: npt.NDArray[np.float32]) -> SplatStats:
+    """:func:`compute_stats` from the finite splats' arrays (``count`` includes the others).
+
+    Args:
+        count: all splats, finite or not.
+        sh_degree: the splat's SH degree.
+        positions: (M, 3) of the finite splats.
+        opacities: (M,) logits of the finite splats.
+        max_log_scale: (M,) the largest log-scale of each finite splat.
+    """
+    m = positions.shape[0]
     nan3 = (float("nan"),) * 3
-    if good.count == 0:
-        return SplatStats(splat.count, splat.sh_degree, splat.count, nan3, nan3, nan3,
+    if m == 0:
+        return SplatStats(count, sh_degree, count, nan3, nan3, nan3,
                           0.0, 0.0, 0.0, 0.0, 0.0, 0, [0] * HIST_BINS)
-    alphas = good.alphas()
-    ext = robust_extent(good)
-    pos = _sample(good.positions).astype(np.float64)
+    alphas = alphas_of(opacities)
+    ext = extent_of(positions, opacities, np.ones(m, bool))
+    pos = _sample(positions).astype(np.float64)
     # the median centre resists up to half the splats flung away; the percentile box does not
     dist = np.sqrt(((pos - quantile(pos, 50.0)) ** 2).sum(axis=1))
     median_d = float(quantile(dist, 50.0))
     hist, _ = np.histogram(alphas, bins=HIST_BINS, range=(0.0, 1.0))
     return SplatStats(
-        count=splat.count,
-        sh_degree=splat.sh_degree,
-        nonfinite=int(splat.count - good.count),
-        bounds_min=_vec(good.positions.min(axis=0)),
-        bounds_max=_vec(good.positions.max(axis=0)),
+        count=count,
+        sh_degree=sh_degree,
+        nonfinite=int(count - m),
+        bounds_min=_vec(positions.min(axis=0)),
+        bounds_max=_vec(positions.max(axis=0)),
         centre=ext.centre,
         radius_p98=ext.radius,
         median_distance=median_d,
         far_fraction=float((dist > 4.0 * median_d).mean()) if median_d > 0 else 0.0,
-        median_sigma=float(np.exp(quantile(_sample(good.scales.max(axis=1)), 50.0))),
+        median_sigma=float(np.exp(quantile(_sample(max_log_scale), 50.0))),
         median_alpha=float(quantile(alphas, 50.0)),
         opaque_count=int((alphas >= 0.1).sum()),
         opacity_histogram=[int(v) for v in hist],

@@ -181,34 +181,68 @@ def apply(splat: Splat, transform: Transform, *, drop_sh: bool = False) -> Splat
     Returns:
         A new Splat.
     """
-    r = transform.rotation
     rest = splat.sh_rest if not drop_sh else np.zeros((splat.count, 0, 3), np.float32)
-    if _is_flip(r):
-        positions = splat.positions * np.array([1, -1, -1], np.float32)
-        q = splat.rotations
-        rotations = np.column_stack((-q[:, 1], q[:, 0], -q[:, 3], q[:, 2]))
-        rest = rest * FLIP_SH_SIGNS[: rest.shape[1], None] if rest.shape[1] else rest
-    elif transform.is_identity_rotation:
-        positions, rotations = splat.positions, splat.rotations
-    else:
-        positions = splat.positions @ r.T.astype(np.float32)
-        rotations = quaternion_multiply(quaternion_from_matrix(r), splat.rotations)
-        rest = rotate_sh(rest, r)
-    if transform.scale != 1.0:
-        positions = positions * np.float32(transform.scale)
-    if any(transform.translation):
-        positions = positions + np.asarray(transform.translation, np.float32)
-    scales = splat.scales
-    if transform.scale != 1.0:
-        scales = scales + np.float32(np.log(transform.scale))
+    rotations, rest = transform_orientation(splat.rotations, rest, transform)
     return Splat(
-        positions=np.ascontiguousarray(positions, np.float32),
-        scales=scales,
-        rotations=np.ascontiguousarray(rotations, np.float32),
+        positions=transform_positions(splat.positions, transform),
+        scales=transform_scales(splat.scales, transform),
+        rotations=rotations,
         opacities=splat.opacities,
         sh_dc=splat.sh_dc,
-        sh_rest=np.ascontiguousarray(rest, np.float32),
+        sh_rest=rest,
     )
+
+
+def transform_positions(positions: npt.NDArray[np.float32], transform: Transform, *,
+                        inplace: bool = False) -> npt.NDArray[np.float32]:
+    """Positions (N, 3) under ``transform``; ``inplace`` overwrites ``positions`` (same values,
+    no temporaries except for a general rotation)."""
+    r = transform.rotation
+    if inplace:
+        p = positions
+        if _is_flip(r):
+            p *= np.array([1, -1, -1], np.float32)
+        elif not transform.is_identity_rotation:
+            p[...] = p @ r.T.astype(np.float32)
+        if transform.scale != 1.0:
+            p *= np.float32(transform.scale)
+        if any(transform.translation):
+            p += np.asarray(transform.translation, np.float32)
+        return p
+    if _is_flip(r):
+        p = positions * np.array([1, -1, -1], np.float32)
+    elif transform.is_identity_rotation:
+        p = positions
+    else:
+        p = positions @ r.T.astype(np.float32)
+    if transform.scale != 1.0:
+        p = p * np.float32(transform.scale)
+    if any(transform.translation):
+        p = p + np.asarray(transform.translation, np.float32)
+    return np.ascontiguousarray(p, np.float32)
+
+
+def transform_scales(scales: npt.NDArray[np.float32],
+                     transform: Transform) -> npt.NDArray[np.float32]:
+    """Log-scales under ``transform``: ``log(scale)`` added."""
+    if transform.scale != 1.0:
+        return scales + np.float32(np.log(transform.scale))
+    return scales
+
+
+def transform_orientation(
+    rotations: npt.NDArray[np.float32], rest: npt.NDArray[np.float32], transform: Transform
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """Quaternions (N, 4) and SH rest coefficients (N, K, 3) under ``transform``'s rotation."""
+    r = transform.rotation
+    if _is_flip(r):
+        q = rotations
+        rotations = np.column_stack((-q[:, 1], q[:, 0], -q[:, 3], q[:, 2]))
+        rest = rest * FLIP_SH_SIGNS[: rest.shape[1], None] if rest.shape[1] else rest
+    elif not transform.is_identity_rotation:
+        rotations = quaternion_multiply(quaternion_from_matrix(r), rotations)
+        rest = rotate_sh(rest, r)
+    return (np.ascontiguousarray(rotations, np.float32), np.ascontiguousarray(rest, np.float32))
 
 
 def rotate_sh(rest: npt.NDArray[np.float32], r: F64) -> npt.NDArray[np.float32]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
@@ -76,9 +76,20 @@ def write(splat: Splat, path: str | os.PathLike[str], *, level: int = 1,
         if not 0 <= sh_degree <= 3:
             raise SplatError(f"SH degree must be 0..3, got {sh_degree}")
         splat = splat.with_sh_degree(sh_degree)
+    return write_atomically(
+        dest, lambda f: _dispatch(ext, splat, f, level=level, explicit_sh=sh_degree is not None))
+
+
+def write_atomically(path: str | os.PathLike[str], fill: Callable[[BinaryIO], None]) -> int:
+    """Let ``fill`` write ``path`` through :func:`atomic_output`; returns the file's size.
+
+    Raises:
+        SplatError: the destination cannot be written (or ``fill`` raised it).
+    """
+    dest = Path(path)
     try:
         with atomic_output(dest) as f:
-            _dispatch(ext, splat, f, level=level, explicit_sh=sh_degree is not None)
+            fill(f)
     except OSError as exc:
         raise SplatError(f"cannot write {dest}: {exc.strerror or exc}") from exc
     return dest.stat().st_size

@@ -11,13 +11,14 @@ Vectorised: the bucket assignment is one stable sort, the records one structured
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
 import numpy.typing as npt
 
 from tools.errors import SplatError
-from tools.splat.model import Splat
+from tools.splat.model import Splat, alphas_of
 from tools.splat.writers.antimatter import rgba8, unit_quaternions
 
 MAIN_HEADER_BYTES = 4096
@@ -27,6 +28,7 @@ BLOCK_SIZE = 5.0
 SCALE_RANGE = 32767
 DEFAULT_SH_HALF_RANGE = 1.5  # what the reader assumes when the header's min/max is 0
 SH_COMPONENTS = {0: 0, 1: 9, 2: 24}
+ROWS = 65536  # records encoded at a time: bounds the float64 temporaries
 
 
 def record_dtype(level: int, sh_degree: int) -> np.dtype[np.void]:
@@ -54,6 +56,34 @@ def sh_components(splat: Splat) -> npt.NDArray[np.float32]:
     return np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Where each splat goes in a .ksplat section.
+
+    ``rows[j]`` is the splat stored in record ``j`` (None: file order, level 0); the
+    buckets' centres, the lengths of the partially filled ones, and how many are full.
+    """
+
+    rows: npt.NDArray[np.intp] | None
+    centres: npt.NDArray[np.float32]
+    partial: npt.NDArray[np.uint32]
+    full: int
+    row_bucket: npt.NDArray[np.intp] | None
+
+    def bucket_data(self) -> bytes:
+        if self.rows is None:
+            return b""
+        return self.partial.astype("<u4").tobytes() + self.centres.astype("<f4").tobytes()
+
+
+def layout(positions: npt.NDArray[np.float32], level: int) -> Layout:
+    """The bucket layout of splats at ``positions`` (level >= 1), or file order (level 0)."""
+    if level == 0:
+        return Layout(None, np.zeros((0, 3), np.float32), np.zeros(0, np.uint32), 0, None)
+    rows, centres, partial, full, row_bucket = _buckets(positions)
+    return Layout(rows, centres, partial, full, row_bucket)
+
+
 def _buckets(positions: npt.NDArray[np.float32]) -> tuple[
     npt.NDArray[np.intp], npt.NDArray[np.float32], npt.NDArray[np.uint32], int, npt.NDArray[np.intp]
 ]:
@@ -65,23 +95,31 @@ def _buckets(positions: npt.NDArray[np.float32]) -> tuple[
     """
     n = positions.shape[0]
     lo = positions.min(axis=0)
-    blk = np.floor((positions - lo) / np.float32(BLOCK_SIZE)).astype(np.int64)
-    dims = blk.max(axis=0) + 1
-    key = (blk[:, 0] * dims[1] + blk[:, 1]) * dims[2] + blk[:, 2]
-    order = np.argsort(key, kind="stable")
+    blk = [np.floor((positions[:, i] - lo[i]) / np.float32(BLOCK_SIZE)).astype(np.int64)
+           for i in range(3)]
+    dims = [int(b.max()) + 1 for b in blk]
+    key = (blk[0] * dims[1] + blk[1]) * dims[2] + blk[2]
+    if int(key.max()) < 1 << 16:  # few blocks (a framed object): a radix sort, same order
+        order = np.argsort(key.astype(np.uint16), kind="stable")
+    else:
+        order = np.argsort(key, kind="stable")
     sk = key[order]
+    del key
     starts = np.flatnonzero(np.concatenate(([True], sk[1:] != sk[:-1])))
+    del sk
     counts = np.diff(np.append(starts, n))
     group = np.repeat(np.arange(len(starts)), counts)
     rank = np.arange(n) - starts[group]
     n_full = counts // BUCKET_SIZE
     is_full = rank < (n_full * BUCKET_SIZE)[group]
+    del group, rank
     rows = np.concatenate((order[is_full], order[~is_full]))
     partial = (counts % BUCKET_SIZE).astype(np.uint32)
     has_partial = partial > 0
     bucket_groups = np.concatenate((np.repeat(np.arange(len(starts)), n_full),
                                     np.flatnonzero(has_partial)))
-    block_of_group = blk[order[starts]]
+    first = order[starts]
+    block_of_group = np.column_stack([b[first] for b in blk])
     centres = (block_of_group[bucket_groups] * BLOCK_SIZE + lo + BLOCK_SIZE / 2).astype(np.float32)
     full_total = int(n_full.sum())
     # bucket index of each output row: full buckets hold 256 consecutive rows
@@ -94,11 +132,49 @@ def _buckets(positions: npt.NDArray[np.float32]) -> tuple[
 
 
 def _sh_range(sh: npt.NDArray[np.float32]) -> tuple[float, float]:
-    lo, hi = float(sh.min()), float(sh.max())
+    return sh_range_of(float(sh.min()), float(sh.max()))
+
+
+def sh_range_of(lo: float, hi: float) -> tuple[float, float]:
+    """The level-2 SH range stored for SH values spanning [lo, hi]."""
     # a stored 0 means "use the default ±1.5" to the reader: never store an exact 0
     lo = min(lo, -1e-6) if lo == 0.0 or lo > 0 else lo
     hi = max(hi, 1e-6) if hi == 0.0 or hi < 0 else hi
     return lo, hi
+
+
+def encode_centres(rec: np.ndarray, positions: npt.NDArray[np.float32],  # type: ignore[type-arg]
+                   plan: Layout) -> None:
+    """Fill the records' centres (``rec["c"]``) from the positions of the written splats."""
+    if plan.rows is None:
+        rec["c"] = positions
+        return
+    assert plan.row_bucket is not None
+    for a in range(0, len(plan.rows), ROWS):
+        rows = plan.rows[a:a + ROWS]
+        delta = positions[rows].astype(np.float64) - plan.centres[plan.row_bucket[a:a + ROWS]]
+        q = np.floor(delta * (SCALE_RANGE / (BLOCK_SIZE / 2)) + 0.5) + SCALE_RANGE
+        rec["c"][a:a + ROWS] = np.clip(q, 0, 2 * SCALE_RANGE + 1)
+
+
+def encode_fields(rec: np.ndarray, splat: Splat, level: int,  # type: ignore[type-arg]
+                  sh_lo: float, sh_hi: float, rgba: np.ndarray | None = None) -> None:  # type: ignore[type-arg]
+    """Fill scale, rotation, colour and SH of records ``rec`` (one per splat, same order)."""
+    rec["s"] = np.minimum(np.exp(splat.scales), 65504.0)
+    rec["r"] = unit_quaternions(splat)
+    rec["rgba"] = rgba8(splat) if rgba is None else rgba
+    if splat.sh_degree:
+        sh = sh_components(splat)
+        if level == 2:
+            v = (np.clip(sh, sh_lo, sh_hi) - sh_lo) / (sh_hi - sh_lo) * 255.0
+            rec["sh"] = np.clip(np.floor(v), 0, 255)
+        else:
+            rec["sh"] = sh
+
+
+def alpha8_kept(opacities: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
+    """The splats a .ksplat keeps: 8-bit alpha (floor(alpha * 255)) at least 1."""
+    return np.asarray(np.clip(np.floor(alphas_of(opacities) * 255.0), 0, 255) >= 1, np.bool_)
 
 
 def write_ksplat(splat: Splat, f: BinaryIO, *, level: int = 1) -> None:
@@ -118,38 +194,32 @@ def write_ksplat(splat: Splat, f: BinaryIO, *, level: int = 1) -> None:
     if not keep.all():
         splat, rgba = splat.take(keep), rgba[keep]
     if splat.count == 0:
-        raise SplatError("no splat is opaque enough for .ksplat (all 8-bit alphas are 0)")
+        raise SplatError(NOTHING_OPAQUE)
     degree, n = splat.sh_degree, splat.count
     rec = np.empty(n, record_dtype(level, degree))
-    sh = sh_components(splat) if degree else None
     sh_lo, sh_hi = (-DEFAULT_SH_HALF_RANGE, DEFAULT_SH_HALF_RANGE)
-    if sh is not None and level == 2:
-        sh_lo, sh_hi = _sh_range(sh)
-    bucket_data = b""
-    if level == 0:
-        rows = np.arange(n)
-        rec["c"] = splat.positions
-        partial_n = full_n = bucket_n = 0
-    else:
-        rows, centres, partial, full_n, row_bucket = _buckets(splat.positions)
-        delta = splat.positions[rows].astype(np.float64) - centres[row_bucket]
-        q = np.floor(delta * (SCALE_RANGE / (BLOCK_SIZE / 2)) + 0.5) + SCALE_RANGE
-        rec["c"] = np.clip(q, 0, 2 * SCALE_RANGE + 1)
-        partial_n, bucket_n = len(partial), len(centres)
-        bucket_data = partial.astype("<u4").tobytes() + centres.astype("<f4").tobytes()
-    rec["s"] = np.minimum(np.exp(splat.scales[rows]), 65504.0)
-    rec["r"] = unit_quaternions(splat)[rows]
-    rec["rgba"] = rgba[rows]
-    if sh is not None:
-        sh = sh[rows]
-        if level == 2:
-            v = (np.clip(sh, sh_lo, sh_hi) - sh_lo) / (sh_hi - sh_lo) * 255.0
-            rec["sh"] = np.clip(np.floor(v), 0, 255)
-        else:
-            rec["sh"] = sh
+    if degree and level == 2:
+        sh_lo, sh_hi = _sh_range(sh_components(splat))
+    plan = layout(splat.positions, level)
+    encode_centres(rec, splat.positions, plan)
+    if plan.rows is not None:
+        splat, rgba = splat.take(plan.rows), rgba[plan.rows]
+    encode_fields(rec, splat, level, sh_lo, sh_hi, rgba)
+    write_file(f, rec, plan, level, degree, sh_lo, sh_hi)
+
+
+NOTHING_OPAQUE = "no splat is opaque enough for .ksplat (all 8-bit alphas are 0)"
+
+
+def write_file(f: BinaryIO, rec: np.ndarray, plan: Layout, level: int,  # type: ignore[type-arg]
+               degree: int, sh_lo: float, sh_hi: float) -> None:
+    """Write the headers, the bucket data and the records ``rec`` (in ``plan``'s order)."""
+    n = rec.shape[0]
+    bucket_data = plan.bucket_data()
     storage = len(bucket_data) + rec.nbytes
     f.write(_main_header(n, level, sh_lo, sh_hi))
-    f.write(_section_header(n, level, degree, bucket_n, storage, full_n, partial_n))
+    f.write(_section_header(n, level, degree, len(plan.centres), storage, plan.full,
+                            len(plan.partial)))
     f.write(bucket_data)
     f.write(rec.data)
 

@@ -10,30 +10,61 @@ Coordinates are stored as they are (the PLY's frame), as splat-transform and Spa
 
 from __future__ import annotations
 
+import os
 import zlib
 from typing import BinaryIO
 
 import numpy as np
 import numpy.typing as npt
 
-from tools.splat.model import Splat
+from tools.splat.model import Splat, alphas_of
 from tools.splat.writers.antimatter import unit_quaternions
+from tools.splat.writers.gz import BYTES, LZ, ParallelGzip, Stream
 
 MAGIC = 0x5053474E
 VERSION = 3
 FRACTIONAL_BITS = 12
 COLOR_SCALE = 0.15
-GZIP_LEVEL = 6
+GZIP_LEVEL = 6  # the reference writer's zlib level (used when a level is forced)
+ROWS = 65536  # rows encoded at a time: bounds the float64 temporaries
 
 
 def _u8(v: npt.NDArray[np.floating]) -> npt.NDArray[np.uint8]:  # type: ignore[type-arg]
     return np.asarray(np.clip(np.rint(v), 0, 255), np.uint8)
 
 
+def header_bytes(count: int, sh_degree: int) -> bytes:
+    """The 16-byte spz v3 header."""
+    return (np.array([MAGIC, VERSION, count], "<u4").tobytes()
+            + bytes([sh_degree, FRACTIONAL_BITS, 0, 0]))
+
+
 def pack_positions(positions: npt.NDArray[np.float32]) -> bytes:
-    fixed = np.rint(positions.astype(np.float64) * (1 << FRACTIONAL_BITS))
-    fixed = np.clip(fixed, -(1 << 23), (1 << 23) - 1).astype("<i4")
-    return fixed.view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
+    """24-bit signed fixed point, 12 fractional bits, x y z of each splat."""
+    out = np.empty((positions.shape[0], 3, 3), np.uint8)
+    for a in range(0, positions.shape[0], ROWS):
+        fixed = np.rint(positions[a:a + ROWS].astype(np.float64) * (1 << FRACTIONAL_BITS))
+        fixed = np.clip(fixed, -(1 << 23), (1 << 23) - 1).astype("<i4")
+        out[a:a + ROWS] = fixed.view(np.uint8).reshape(-1, 3, 4)[:, :, :3]
+    return out.tobytes()
+
+
+def pack_alphas(opacities: npt.NDArray[np.float32]) -> bytes:
+    """u8 round(alpha * 255)."""
+    out = np.empty(opacities.shape[0], np.uint8)
+    for a in range(0, opacities.shape[0], ROWS):
+        out[a:a + ROWS] = _u8(alphas_of(opacities[a:a + ROWS]) * 255.0)
+    return out.tobytes()
+
+
+def pack_colors(sh_dc: npt.NDArray[np.float32]) -> bytes:
+    """u8 round(f_dc * 0.15 * 255 + 127.5)."""
+    return _u8(sh_dc * (COLOR_SCALE * 255.0) + 127.5).tobytes()
+
+
+def pack_scales(scales: npt.NDArray[np.float32]) -> bytes:
+    """u8 round((log sigma + 10) * 16)."""
+    return _u8((scales + 10.0) * 16.0).tobytes()
 
 
 def pack_rotations(q_wxyz: npt.NDArray[np.float32]) -> bytes:
@@ -55,25 +86,39 @@ def pack_rotations(q_wxyz: npt.NDArray[np.float32]) -> bytes:
     return packed.astype("<u4").tobytes()
 
 
+def _sh_lut(bucket: int) -> npt.NDArray[np.uint8]:
+    q = np.arange(256)
+    return np.asarray(np.minimum((q + bucket // 2) // bucket * bucket, 255), np.uint8)
+
+
+SH_LUT_BAND1 = _sh_lut(8)  # 5 bits
+SH_LUT_REST = _sh_lut(16)  # 4 bits
+
+
 def pack_sh(rest: npt.NDArray[np.float32]) -> bytes:
+    """u8 round(x * 128) + 128 kept to 5 bits (band 1) or 4 bits (bands 2-3), coefficient-major
+    with RGB inside."""
     n, k, _ = rest.shape
-    q = np.clip(np.rint(rest.astype(np.float32) * 128.0) + 128.0, 0, 255)
-    bucket = np.full((1, k, 1), 16.0, np.float32)
-    bucket[:, :3] = 8.0  # band 1 keeps 5 bits
-    q = np.floor((q + bucket / 2) / bucket) * bucket
-    return bytes(np.clip(q, 0, 255).astype(np.uint8).reshape(n, 3 * k).data)
+    v = rest * np.float32(128.0)
+    np.rint(v, out=v)
+    v += np.float32(128.0)
+    np.clip(v, 0, 255, out=v)
+    q = v.astype(np.uint8)
+    out = np.empty((n, k, 3), np.uint8)
+    out[:, :3] = SH_LUT_BAND1[q[:, :3]]
+    if k > 3:
+        out[:, 3:] = SH_LUT_REST[q[:, 3:]]
+    return out.tobytes()
 
 
 def spz_payload_parts(splat: Splat) -> list[bytes]:
     """The uncompressed spz v3 payload, block by block."""
-    header = np.array([MAGIC, VERSION, splat.count], "<u4").tobytes()
-    header += bytes([splat.sh_degree, FRACTIONAL_BITS, 0, 0])
     parts = [
-        header,
+        header_bytes(splat.count, splat.sh_degree),
         pack_positions(splat.positions),
-        _u8(splat.alphas() * 255.0).tobytes(),
-        _u8(splat.sh_dc * (COLOR_SCALE * 255.0) + 127.5).tobytes(),
-        _u8((splat.scales + 10.0) * 16.0).tobytes(),
+        pack_alphas(splat.opacities),
+        pack_colors(splat.sh_dc),
+        pack_scales(splat.scales),
         pack_rotations(unit_quaternions(splat)),
     ]
     if splat.sh_degree:
@@ -81,9 +126,62 @@ def spz_payload_parts(splat: Splat) -> list[bytes]:
     return parts
 
 
-def write_spz(splat: Splat, f: BinaryIO, *, level: int = GZIP_LEVEL) -> None:
-    """Write ``splat`` as spz version 3 (gzip) to an open binary file."""
-    comp = zlib.compressobj(level, zlib.DEFLATED, 31)  # wbits 31: a gzip container
-    for part in spz_payload_parts(splat):
-        f.write(comp.compress(part))
-    f.write(comp.flush())
+def rows(splat: Splat, start: int, stop: int) -> Splat:
+    """Rows ``start:stop`` of ``splat`` as views (no copy)."""
+    sl = slice(start, stop)
+    return Splat(splat.positions[sl], splat.scales[sl], splat.rotations[sl],
+                 splat.opacities[sl], splat.sh_dc[sl], splat.sh_rest[sl])
+
+
+class SpzStreams:
+    """The six attribute streams of an spz v3 file, fillable in any order, chunk by chunk.
+
+    ``level=None`` compresses each stream with the deflate strategy that suits it (see
+    :mod:`tools.splat.writers.gz`); an integer forces plain zlib at that level everywhere.
+    """
+
+    def __init__(self, *, level: int | None = None, workers: int | None = None) -> None:
+        if workers is None:
+            workers = min(2, os.cpu_count() or 1)
+        self.gz = ParallelGzip(workers=workers)
+        lz = LZ if level is None else ((level, zlib.Z_DEFAULT_STRATEGY),)
+        other = BYTES if level is None else lz
+        self.positions: Stream = self.gz.stream(lz)  # the header goes first, in here
+        self.alphas = self.gz.stream(other)
+        self.colors = self.gz.stream(other)
+        self.scales = self.gz.stream(other)
+        self.rotations = self.gz.stream(other)
+        self.sh = self.gz.stream(other)
+
+    def add_chunk(self, splat: Splat, *, positions: bool = True) -> None:
+        """Encode the splats of ``splat`` (next in order) into every stream."""
+        if positions:
+            self.positions.write(pack_positions(splat.positions))
+            self.alphas.write(pack_alphas(splat.opacities))
+            self.scales.write(pack_scales(splat.scales))
+        self.colors.write(pack_colors(splat.sh_dc))
+        self.rotations.write(pack_rotations(unit_quaternions(splat)))
+        if splat.sh_degree:
+            self.sh.write(pack_sh(splat.sh_rest))
+
+    def write_to(self, f: BinaryIO) -> None:
+        self.gz.write_to(f)
+
+    def close(self) -> None:
+        self.gz.close()
+
+
+def write_spz(splat: Splat, f: BinaryIO, *, level: int | None = None) -> None:
+    """Write ``splat`` as spz version 3 (gzip) to an open binary file.
+
+    ``level``: None picks a deflate strategy per attribute stream (smaller and faster than
+    zlib's default); an integer forces plain zlib at that level (the reference writer: 6).
+    """
+    streams = SpzStreams(level=level)
+    try:
+        streams.positions.write(header_bytes(splat.count, splat.sh_degree))
+        for a in range(0, splat.count, ROWS):
+            streams.add_chunk(rows(splat, a, a + ROWS))
+        streams.write_to(f)
+    finally:
+        streams.close()

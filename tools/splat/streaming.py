@@ -1,0 +1,277 @@
+"""The convert pipeline for a PLY going to .ksplat or .spz, streamed: low memory, fast.
+
+It gives exactly the bytes, camera, stats and counts of the in-memory pipeline in
+:mod:`tools.splat.convert` (the tests compare them), without ever holding the cloud:
+
+- the PLY body is read in chunks of rows into one reusable buffer;
+- each chunk is pruned at once (non-finite, faint, degenerate: all per-splat tests), the
+  SH bands cut, the flip/rotation applied to its quaternions and SH;
+- only positions and opacities of the kept splats (and, for .spz, log-scales) are kept
+  whole: framing needs them all, and it only moves positions and log-scales;
+- .spz: colours, rotations and SH are encoded chunk by chunk and compressed in worker
+  threads while the file is still being read (:mod:`tools.splat.writers.gz`); positions,
+  alphas and scales follow once the frame is known;
+- .ksplat: the records go in bucket order, which needs the framed positions, so a second
+  pass over the file encodes each chunk's records straight into their slots.
+
+Peak memory is about the interpreter and numpy, plus 16 bytes a splat (.spz: 28), plus
+the output's records (.ksplat) or the compressed output (.spz).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from tools.errors import SplatError, SplatFormatError
+from tools.splat.clean import alpha_mask, degenerate_mask, finite_mask
+from tools.splat.frame import camera_for, extent_of, frame_transform
+from tools.splat.io import PlySource, iter_ply_chunks, open_ply
+from tools.splat.model import Camera, Splat
+from tools.splat.stats import SplatStats, summarise
+from tools.splat.transform import (
+    Transform,
+    transform_orientation,
+    transform_positions,
+    transform_scales,
+)
+from tools.splat.writers import write_atomically
+
+CHUNK_BYTES = 2 << 20  # one read buffer of vertex rows
+MAX_NONFINITE_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Streamed:
+    camera: Camera
+    stats: SplatStats
+    out_bytes: int
+    in_count: int
+    out_count: int
+    dropped: dict[str, int]
+
+
+def chunk_rows(src: PlySource) -> int:
+    """Rows a chunk: about ``CHUNK_BYTES`` of PLY body."""
+    return max(4096, min(65536, CHUNK_BYTES // src.dtype.itemsize))
+
+
+def convert_ply(src_p: Path, dst_p: Path, *, move: Transform, frame: bool,
+                prune_alpha: float | None, degree_cap: int, level: int,
+                rows: int | None = None) -> Streamed:
+    """Read a PLY, prune, turn, frame and write .ksplat or .spz (see the module docstring).
+
+    Args:
+        src_p: the PLY.
+        dst_p: a .ksplat or .spz path.
+        move: the flip/rotation (scale 1, no translation) applied before framing.
+        frame: stand the object on y = 0, 2 units across.
+        prune_alpha: drop splats less opaque than this.
+        degree_cap: the highest SH degree to keep.
+        level: .ksplat compression level.
+        rows: rows a chunk (default: :func:`chunk_rows`).
+
+    Raises:
+        SplatFormatError: unreadable, or mostly NaN/inf.
+        SplatError: nothing left after pruning, or the output cannot be written.
+    """
+    if not src_p.is_file():
+        raise SplatFormatError(f"{src_p}: no such file")
+    src = open_ply(src_p)
+    rows = rows or chunk_rows(src)
+    degree = min(src.sh_degree, degree_cap)
+    spz = dst_p.suffix.lower() == ".spz"
+    if spz:
+        return _to_spz(src, dst_p, move, frame, prune_alpha, degree, rows)
+    return _to_ksplat(src, dst_p, move, frame, prune_alpha, degree, level, rows)
+
+
+class _Pass1:
+    """The kept splats' positions and opacities (and log-scales), gathered chunk by chunk."""
+
+    def __init__(self, src: PlySource, prune_alpha: float | None, degree: int,
+                 with_scales: bool) -> None:
+        n = src.count
+        self.n, self.prune_alpha, self.degree = n, prune_alpha, degree
+        self.positions = np.empty((n, 3), np.float32)
+        self.opacities = np.empty(n, np.float32)
+        self.scales = np.empty((n, 3), np.float32) if with_scales else None
+        self.keep = np.empty(n, np.bool_)
+        self.bad = 0
+        self.kept = 0
+
+    def add(self, start: int, chunk: Splat) -> Splat:
+        """Prune one chunk, remember what it keeps; returns the kept splats (SH cut)."""
+        ok = finite_mask(chunk)
+        self.bad += chunk.count - int(np.count_nonzero(ok))
+        keep = ok
+        if self.prune_alpha is not None:
+            keep &= alpha_mask(chunk, self.prune_alpha)
+        keep &= ~degenerate_mask(chunk)
+        self.keep[start:start + chunk.count] = keep
+        if not keep.all():
+            chunk = chunk.take(keep)
+        if self.degree < chunk.sh_degree:
+            chunk = chunk.with_sh_degree(self.degree)
+        a, b = self.kept, self.kept + chunk.count
+        self.positions[a:b] = chunk.positions
+        self.opacities[a:b] = chunk.opacities
+        if self.scales is not None:
+            self.scales[a:b] = chunk.scales
+        self.kept = b
+        return chunk
+
+    def finish(self, where: Path) -> dict[str, int]:
+        """Check what is left (as the in-memory pipeline does); returns the drop counts."""
+        if self.bad > self.n * MAX_NONFINITE_SHARE:
+            raise SplatFormatError(f"{where}: {self.bad} of {self.n} splats have NaN/inf values",
+                                   hint="the reconstruction is broken; generate it again")
+        dropped: dict[str, int] = {}
+        if self.kept < self.n:
+            dropped = {"nonfinite": self.bad, "pruned": self.n - self.kept - self.bad}
+        if self.kept == 0:
+            raise SplatError(f"no splats left in {where} after pruning",
+                             hint="lower --prune-alpha")
+        self.positions = self.positions[:self.kept]
+        self.opacities = self.opacities[:self.kept]
+        if self.scales is not None:
+            self.scales = self.scales[:self.kept]
+        return dropped
+
+    def place(self, move: Transform, frame: bool) -> tuple[Camera, Transform | None]:
+        """Turn the positions, then frame them; returns the camera and the framing move."""
+        pos, op = self.positions, self.opacities
+        if not (move.is_identity_rotation and move.scale == 1.0):
+            transform_positions(pos, move, inplace=True)
+        ok = np.isfinite(pos).all(axis=1)
+        ext = extent_of(pos, op, ok)
+        if not frame:
+            return camera_for(ext), None
+        framing, new = frame_transform(ext)
+        transform_positions(pos, framing, inplace=True)
+        if self.scales is not None:
+            self.scales = transform_scales(self.scales, framing)
+        return camera_for(new), framing
+
+
+def _orient(chunk: Splat, move: Transform) -> Splat:
+    rotations, rest = transform_orientation(chunk.rotations, chunk.sh_rest, move)
+    return Splat(chunk.positions, chunk.scales, rotations, chunk.opacities, chunk.sh_dc, rest)
+
+
+def _to_spz(src: PlySource, dst: Path, move: Transform, frame: bool,
+            prune_alpha: float | None, degree: int, rows: int) -> Streamed:
+    from tools.splat.writers.spz import (
+        SpzStreams,
+        header_bytes,
+        pack_alphas,
+        pack_positions,
+        pack_scales,
+    )
+
+    p1 = _Pass1(src, prune_alpha, degree, with_scales=True)
+    streams = SpzStreams()
+    try:
+        for start, chunk in iter_ply_chunks(src, rows):
+            kept = p1.add(start, chunk)
+            if kept.count:
+                streams.add_chunk(_orient(kept, move), positions=False)
+        dropped = p1.finish(src.path)
+        camera, _ = p1.place(move, frame)
+        assert p1.scales is not None
+        pos, op, scales = p1.positions, p1.opacities, p1.scales
+        streams.positions.write(header_bytes(p1.kept, degree))
+        streams.positions.write(pack_positions(pos))
+        streams.alphas.write(pack_alphas(op))
+        streams.scales.write(pack_scales(scales))
+        out_bytes = write_atomically(dst, streams.write_to)
+    finally:
+        streams.close()
+    stats = summarise(p1.kept, degree, pos, op, scales.max(axis=1))
+    return Streamed(camera, stats, out_bytes, src.count, p1.kept, dropped)
+
+
+def _to_ksplat(src: PlySource, dst: Path, move: Transform, frame: bool,
+               prune_alpha: float | None, degree: int, level: int, rows: int) -> Streamed:
+    from tools.splat.writers.ksplat import (
+        DEFAULT_SH_HALF_RANGE,
+        NOTHING_OPAQUE,
+        alpha8_kept,
+        encode_centres,
+        encode_fields,
+        layout,
+        record_dtype,
+        sh_components,
+        sh_range_of,
+        write_file,
+    )
+
+    p1 = _Pass1(src, prune_alpha, degree, with_scales=False)
+    sh_lo, sh_hi = (-DEFAULT_SH_HALF_RANGE, DEFAULT_SH_HALF_RANGE)
+    level2_sh = level == 2 and degree > 0
+    lo, hi = np.inf, -np.inf
+    for start, chunk in iter_ply_chunks(src, rows):
+        kept = p1.add(start, chunk)
+        if level2_sh and kept.count:
+            kept = _orient(kept, move)
+            written = alpha8_kept(kept.opacities)
+            if written.any():
+                sh = sh_components(kept)[written]
+                lo, hi = min(lo, float(sh.min())), max(hi, float(sh.max()))
+    dropped = p1.finish(src.path)
+    camera, framing = p1.place(move, frame)
+    pos, op = p1.positions, p1.opacities
+    wkeep = alpha8_kept(op)
+    nw = int(np.count_nonzero(wkeep))
+    if nw == 0:
+        raise SplatError(NOTHING_OPAQUE)
+    all_written = nw == p1.kept
+    if level2_sh:
+        sh_lo, sh_hi = sh_range_of(lo, hi)
+    wpos = pos if all_written else pos[wkeep]
+    plan = layout(wpos, level)
+    del wpos
+    rec = np.empty(nw, record_dtype(level, degree))
+    dest: npt.NDArray[np.intp] | None = None
+    if plan.rows is not None:
+        dest = np.empty(nw, np.intp)
+        dest[plan.rows] = np.arange(nw)
+    max_log_scale = np.empty(p1.kept, np.float32)
+    cur = wcur = 0
+    for start, chunk in iter_ply_chunks(src, rows):  # pass 2: the records
+        keep = p1.keep[start:start + chunk.count]
+        if not keep.all():
+            chunk = chunk.take(keep)
+        if degree < chunk.sh_degree:
+            chunk = chunk.with_sh_degree(degree)
+        k = chunk.count
+        if not k:
+            continue
+        chunk = _orient(chunk, move)
+        if framing is not None:
+            chunk = Splat(chunk.positions, transform_scales(chunk.scales, framing),
+                          chunk.rotations, chunk.opacities, chunk.sh_dc, chunk.sh_rest)
+        max_log_scale[cur:cur + k] = chunk.scales.max(axis=1)
+        if not all_written:
+            w = wkeep[cur:cur + k]
+            if not w.all():
+                chunk = chunk.take(w)
+        cur += k
+        kw = chunk.count
+        if dest is None:
+            encode_fields(rec[wcur:wcur + kw], chunk, level, sh_lo, sh_hi)
+        else:
+            local = np.empty(kw, rec.dtype)
+            encode_fields(local, chunk, level, sh_lo, sh_hi)
+            rec[dest[wcur:wcur + kw]] = local
+        wcur += kw
+    del dest
+    encode_centres(rec, pos if all_written else pos[wkeep], plan)
+    out_bytes = write_atomically(
+        dst, lambda f: write_file(f, rec, plan, level, degree, sh_lo, sh_hi))
+    del rec
+    stats = summarise(p1.kept, degree, pos, op, max_log_scale)
+    return Streamed(camera, stats, out_bytes, src.count, p1.kept, dropped)
