@@ -1,0 +1,184 @@
+"""Run every benchmark and rewrite the README's benchmark table from their results.
+
+    .venv/bin/python benchmarks/run_all.py            # run all, then rewrite the table
+    .venv/bin/python benchmarks/run_all.py --table    # only rewrite the table from results/
+    .venv/bin/python benchmarks/run_all.py --only splat,cli
+
+Each benchmark measures spacesmith and its peer in the same run and writes
+benchmarks/results/<name>.json; this script turns those files into one markdown table
+between the ``<!-- bench:start -->`` and ``<!-- bench:end -->`` markers in README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+README = HERE.parent / "README.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+# name -> (script, extra args); run in this order, cheapest first.
+BENCHES: dict[str, tuple[str, list[str]]] = {
+    "cli": ("bench_cli.py", []),
+    "space_client": ("bench_space_client.py", []),
+    "splat": ("bench_splat.py", []),
+    "site": ("bench_site.py", []),
+    "build": ("bench_build.py", []),
+    "faults": ("bench_faults.py", []),
+}
+
+Row = tuple[str, str, str, str, str]  # what, spacesmith, peer, peer figure, ratio / target
+
+
+def _load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    if not path.is_file():
+        return None
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def _s(value: float) -> str:
+    return f"{value:.2f} s" if value >= 1 else f"{value * 1000:.0f} ms"
+
+
+def rows_space_client(d: dict[str, Any]) -> list[Row]:
+    per, cold = d["per_call_s"], d["cold_start_s"]
+    return [
+        ("Space call (stand-in, median)", _s(per["spacesmith"]), "gradio_client `predict`",
+         _s(per["gradio_client"]), f"{d['per_call_ratio']:.2f}× (≤ {d['per_call_target']}×)"),
+        ("`spaces call` cold start", _s(cold["spacesmith"]), "fresh gradio_client process",
+         _s(cold["gradio_client"]),
+         f"{d['cold_start_ratio']:.2f}× (≤ {d['cold_start_target']}×)"),
+    ]
+
+
+def rows_cli(d: dict[str, Any]) -> list[Row]:
+    m = d["median_s"]
+    helps, info = m["spacesmith --help"], m["spacesmith splat info (2k splats)"]
+    smol, grc = m["python -c 'import smolagents'"], m["python -c 'import gradio_client'"]
+    return [
+        ("`spacesmith --help` cold start", _s(helps), "`import smolagents`", _s(smol),
+         f"{helps / smol:.2f}×"),
+        ("`splat info` cold start", _s(info), "`import gradio_client`", _s(grc),
+         f"{info / grc:.2f}×"),
+    ]
+
+
+def rows_splat(d: dict[str, Any]) -> list[Row]:
+    out: list[Row] = []
+    for r in d["rows"]:
+        ours, theirs = r["ours"], r["theirs"]
+        what = f"`splat convert` {r['case']} → .{r['format']}"
+        mine = (f"{_s(ours['time_s'])}, {ours['out_mb']:.2f} MB, "
+                f"{ours['peak_rss_mb']:.0f} MB RSS ({r['memory_vs_input']:.1f}× input)")
+        peer = (f"{_s(theirs['time_s'])}, {theirs['out_mb']:.2f} MB, "
+                f"{theirs['peak_rss_mb']:.0f} MB RSS")
+        out.append((what, mine, r["peer"], peer,
+                    f"{r['time_ratio']:.2f}× (≤ {r['target_ratio']}×)"))
+    return out
+
+
+def rows_site(d: dict[str, Any]) -> list[Row]:
+    by = {r["variant"]: r for r in d["results"]}
+    if "spz" not in by or "ply" not in by:
+        return []
+    spz, ply = by["spz"], by["ply"]
+    items = spz["items"]
+    return [
+        (f"site payload, {items} items", f"{spz['total_bytes'] / 1e6:.1f} MB (.spz)",
+         "same site with .ply", f"{ply['total_bytes'] / 1e6:.1f} MB",
+         f"{spz['total_bytes'] / ply['total_bytes']:.2f}×"),
+        ("time to first splat (software WebGL)", f"{spz['first_draw_ms_median']:.0f} ms",
+         "same site with .ply", f"{ply['first_draw_ms_median']:.0f} ms",
+         f"{spz['first_draw_ms_median'] / ply['first_draw_ms_median']:.2f}×"),
+    ]
+
+
+def rows_build(d: dict[str, Any]) -> list[Row]:
+    fan = next(r for r in d["rows"] if "fan-out" in r["run"])
+    seq = next(r for r in d["rows"] if "one call at a time" in r["run"])
+    tweak = next(r for r in d["rows"] if "zoom out" in r["run"])
+    n, lat = d["subjects"], d["latency_s"]
+    return [
+        (f"{n}-monument build, {lat:g} s per call", _s(fan["wall_s"]) + " (fan-out)",
+         "one call at a time", _s(seq["wall_s"]), f"{fan['wall_s'] / seq['wall_s']:.2f}×"),
+        ("rebuild after \"zoom out\"", _s(tweak["wall_s"]) + f" ({tweak['calls']} calls)",
+         "full build", _s(fan["wall_s"]), f"{tweak['wall_s'] / fan['wall_s']:.3f}×"),
+    ]
+
+
+def rows_faults(d: dict[str, Any]) -> list[Row]:
+    runs, ok = d["runs"], d["succeeded"]
+    base, faulty = d.get("baseline_s"), d.get("median_run_s")
+    return [
+        (f"builds at {d['rate'] * 100:.0f}% faults per call", f"{ok}/{runs} correct sites",
+         "fault-free build", _s(base) if base else "—",
+         f"{faulty / base:.2f}× time" if base and faulty else "—"),
+    ]
+
+
+ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
+    "space_client": rows_space_client, "cli": rows_cli, "splat": rows_splat,
+    "site": rows_site, "build": rows_build, "faults": rows_faults,
+}
+
+
+def table() -> str:
+    lines = ["| what | spacesmith | peer (same run) | peer | ratio (target) |",
+             "|---|---|---|---|---|"]
+    missing = []
+    for name, make in ROWS.items():
+        data = _load(name)
+        if data is None:
+            missing.append(name)
+            continue
+        try:
+            lines += ["| " + " | ".join(row) + " |" for row in make(data)]
+        except (KeyError, StopIteration, TypeError, ZeroDivisionError) as exc:
+            missing.append(f"{name} (unreadable: {exc!r})")
+    if missing:
+        lines.append("")
+        lines.append("Not measured yet: " + ", ".join(missing) + ".")
+    return "\n".join(lines)
+
+
+def rewrite_readme(text: str) -> None:
+    readme = README.read_text()
+    if START not in readme or END not in readme:
+        raise SystemExit(f"README.md has no {START} … {END} section to rewrite")
+    head, rest = readme.split(START, 1)
+    _, tail = rest.split(END, 1)
+    README.write_text(f"{head}{START}\n{text}\n{END}{tail}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--table", action="store_true", help="only rewrite the table")
+    parser.add_argument("--only", default="", help="comma-separated benchmark names to run")
+    args = parser.parse_args()
+    if not args.table:
+        wanted = [n for n in args.only.split(",") if n] or list(BENCHES)
+        for name in wanted:
+            script, extra = BENCHES[name]
+            print(f"== {name}: {script}", flush=True)
+            done = subprocess.run([sys.executable, str(HERE / script), *extra], check=False)
+            if done.returncode != 0:
+                print(f"benchmark {name} failed with exit code {done.returncode}",
+                      file=sys.stderr)
+                return 1
+    text = table()
+    rewrite_readme(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
