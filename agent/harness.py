@@ -18,6 +18,7 @@ from smolagents.models import Model
 from agent import local_tools as lt
 from agent.prompting import render
 from agent.roles import match_role
+from agent.sandbox import SandboxedCodeAgent
 from agent.settings import Settings
 from agent.space_session import Connector, SpaceSession
 from agent.space_tools import (
@@ -31,7 +32,9 @@ from agent.workspace import Workspace
 from tools.errors import AgentError
 
 # Glue only. Never os, sys, subprocess, pathlib, shutil, io: files go through write_file.
-AUTHORIZED_IMPORTS = ("numpy", "numpy.*", "math", "json", "plyfile", "statistics", "unicodedata")
+# Nor numpy or plyfile: np.fromfile/np.save/memmap/DataSource and PlyData.write read and
+# write any file. The executor itself is narrowed further in agent/sandbox.py.
+AUTHORIZED_IMPORTS = ("math", "json", "statistics", "unicodedata")
 
 Deployer = Callable[[Path, str], str]
 
@@ -214,7 +217,7 @@ def _assemble(settings: Settings, workspace: Workspace, session: SpaceSession, m
         workspace=str(workspace.root),
         deploy_space=settings.deploy_space,
     )
-    agent = CodeAgent(
+    agent = SandboxedCodeAgent(
         tools=[*space_tools.values(), *local],
         model=model,
         prompt_templates=prompt_templates(),
