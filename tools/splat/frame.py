@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tools.errors import SplatError
-from tools.splat.clean import _sample, finite_mask, opaque_mask, quantile
+from tools.splat.clean import finite_mask, opaque_mask, quantiles, sample_step
 from tools.splat.model import Camera, Splat
 from tools.splat.transform import Transform, apply
 
@@ -52,17 +52,28 @@ def extent_of(positions: npt.NDArray[np.float32], opacities: npt.NDArray[np.floa
         SplatError: no finite splat.
     """
     opaque = ok & opaque_mask(opacities, OPAQUE)
-    enough = opaque.sum() >= max(8, 0.05 * ok.sum())
-    pos = positions[opaque] if enough else positions[ok]
-    if pos.shape[0] == 0:
+    enough = np.count_nonzero(opaque) >= max(8, 0.05 * np.count_nonzero(ok))
+    idx = np.flatnonzero(opaque if enough else ok)
+    if idx.shape[0] == 0:
         raise SplatError("cannot frame a splat with no finite splats")
-    sample = _sample(pos).astype(np.float64)
-    lo, hi = quantile(sample, low), quantile(sample, high)
-    centre = (lo + hi) / 2.0
-    dist = np.sqrt(((sample - centre) ** 2).sum(axis=1))
-    radius = float(quantile(dist, high))
-    return Extent(centre=(float(centre[0]), float(centre[1]), float(centre[2])),
-                  radius=max(radius, 1e-6), floor=float(lo[1]))
+    idx = idx[::sample_step(idx.shape[0])]
+    # one float64 column at a time (the values of the (M, 3) formulation, less memory):
+    # the percentile box first, then the distances from its centre
+    box = [quantiles(positions[idx, j].astype(np.float64), (low, high)) for j in range(3)]
+    centre = [(lo + hi) / 2.0 for lo, hi in box]
+    d2 = squared_distances(positions, idx, centre)
+    radius = quantiles(np.sqrt(d2, out=d2), (high,))[0]
+    return Extent(centre=(centre[0], centre[1], centre[2]),
+                  radius=max(radius, 1e-6), floor=box[1][0])
+
+
+def squared_distances(positions: npt.NDArray[np.float32], idx: npt.NDArray[np.intp] | slice,
+                       centre: list[float]) -> npt.NDArray[np.float64]:
+    """Squared distances of ``positions[idx]`` from ``centre``, in float64, summed x, y, z."""
+    d2 = np.square(positions[idx, 0].astype(np.float64) - centre[0])
+    for j in (1, 2):
+        d2 += np.square(positions[idx, j].astype(np.float64) - centre[j])
+    return d2
 
 
 def camera_for(extent: Extent, *, fov: float = 50.0, elevation: float = 15.0,

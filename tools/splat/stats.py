@@ -11,11 +11,12 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from tools.splat.clean import _sample, finite_mask, quantile
-from tools.splat.frame import extent_of
+from tools.splat.clean import _sample, finite_mask, quantile, quantiles, row_max, sample_step
+from tools.splat.frame import squared_distances, extent_of
 from tools.splat.model import Splat, alphas_of
 
 HIST_BINS = 10
+ROWS = 65536
 
 
 @dataclass(frozen=True)
@@ -51,16 +52,12 @@ class Verdict:
         return {"ok": self.ok, "problems": list(self.problems)}
 
 
-def _vec(a: np.ndarray) -> tuple[float, float, float]:  # type: ignore[type-arg]
-    return (float(a[0]), float(a[1]), float(a[2]))
-
-
 def compute_stats(splat: Splat) -> SplatStats:
     """Summarise ``splat`` (non-finite splats are counted, then ignored)."""
     ok = finite_mask(splat)
     good = splat if ok.all() else splat.take(ok)
     return summarise(splat.count, splat.sh_degree, good.positions, good.opacities,
-                     good.scales.max(axis=1) if good.count else good.opacities)
+                     row_max(good.scales) if good.count else good.opacities)
 
 
 def summarise(count: int, sh_degree: int, positions: npt.NDArray[np.float32],
@@ -80,26 +77,38 @@ def summarise(count: int, sh_degree: int, positions: npt.NDArray[np.float32],
     if m == 0:
         return SplatStats(count, sh_degree, count, nan3, nan3, nan3,
                           0.0, 0.0, 0.0, 0.0, 0.0, 0, [0] * HIST_BINS)
-    alphas = alphas_of(opacities)
     ext = extent_of(positions, opacities, np.ones(m, bool))
-    pos = _sample(positions).astype(np.float64)
     # the median centre resists up to half the splats flung away; the percentile box does not
-    dist = np.sqrt(((pos - quantile(pos, 50.0)) ** 2).sum(axis=1))
-    median_d = float(quantile(dist, 50.0))
-    hist, _ = np.histogram(alphas, bins=HIST_BINS, range=(0.0, 1.0))
+    rows = slice(None, None, sample_step(m))
+    median = [quantiles(positions[rows, j].astype(np.float64), (50.0,))[0] for j in range(3)]
+    dist = squared_distances(positions, rows, median)
+    np.sqrt(dist, out=dist)
+    median_d = quantiles(dist, (50.0,))[0]
+    far = np.count_nonzero(dist > 4.0 * median_d) / dist.shape[0]
+    del dist
+    hist = np.zeros(HIST_BINS, np.int64)
+    opaque = 0
+    for a in range(0, m, ROWS):  # alphas a block at a time: bounded float64 temporaries
+        alphas = alphas_of(opacities[a:a + ROWS])
+        hist += np.histogram(alphas, bins=HIST_BINS, range=(0.0, 1.0))[0]
+        opaque += int(np.count_nonzero(alphas >= 0.1))
+    # alpha is a monotonic function of the opacity: the median alpha is the median's alpha
+    median_op = np.array(quantiles(opacities, (50.0,)), np.float32)
     return SplatStats(
         count=count,
         sh_degree=sh_degree,
         nonfinite=int(count - m),
-        bounds_min=_vec(positions.min(axis=0)),
-        bounds_max=_vec(positions.max(axis=0)),
+        bounds_min=(float(positions[:, 0].min()), float(positions[:, 1].min()),
+                    float(positions[:, 2].min())),
+        bounds_max=(float(positions[:, 0].max()), float(positions[:, 1].max()),
+                    float(positions[:, 2].max())),
         centre=ext.centre,
         radius_p98=ext.radius,
         median_distance=median_d,
-        far_fraction=float((dist > 4.0 * median_d).mean()) if median_d > 0 else 0.0,
+        far_fraction=float(far) if median_d > 0 else 0.0,
         median_sigma=float(np.exp(quantile(_sample(max_log_scale), 50.0))),
-        median_alpha=float(quantile(alphas, 50.0)),
-        opaque_count=int((alphas >= 0.1).sum()),
+        median_alpha=float(alphas_of(median_op)[0]),
+        opaque_count=opaque,
         opacity_histogram=[int(v) for v in hist],
     )
 

@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tools.errors import SplatError, SplatFormatError
-from tools.splat.clean import alpha_mask, degenerate_mask, finite_mask
+from tools.splat.clean import alpha_mask, degenerate_mask, finite_mask, row_max
 from tools.splat.frame import camera_for, extent_of, frame_transform
 from tools.splat.io import PlySource, iter_ply_chunks, open_ply
 from tools.splat.model import Camera, Splat
@@ -40,7 +40,7 @@ from tools.splat.transform import (
 )
 from tools.splat.writers import write_atomically
 
-CHUNK_BYTES = 2 << 20  # one read buffer of vertex rows
+CHUNK_BYTES = 1 << 20  # one read buffer of vertex rows
 MAX_NONFINITE_SHARE = 0.5
 
 
@@ -56,7 +56,7 @@ class Streamed:
 
 def chunk_rows(src: PlySource) -> int:
     """Rows a chunk: about ``CHUNK_BYTES`` of PLY body."""
-    return max(4096, min(65536, CHUNK_BYTES // src.dtype.itemsize))
+    return max(2048, min(65536, CHUNK_BYTES // src.dtype.itemsize))
 
 
 def convert_ply(src_p: Path, dst_p: Path, *, move: Transform, frame: bool,
@@ -99,6 +99,7 @@ class _Pass1:
         self.positions = np.empty((n, 3), np.float32)
         self.opacities = np.empty(n, np.float32)
         self.scales = np.empty((n, 3), np.float32) if with_scales else None
+        self.max_log_scale = np.empty(n, np.float32)
         self.keep = np.empty(n, np.bool_)
         self.bad = 0
         self.kept = 0
@@ -119,6 +120,7 @@ class _Pass1:
         a, b = self.kept, self.kept + chunk.count
         self.positions[a:b] = chunk.positions
         self.opacities[a:b] = chunk.opacities
+        self.max_log_scale[a:b] = row_max(chunk.scales)
         if self.scales is not None:
             self.scales[a:b] = chunk.scales
         self.kept = b
@@ -137,6 +139,7 @@ class _Pass1:
                              hint="lower --prune-alpha")
         self.positions = self.positions[:self.kept]
         self.opacities = self.opacities[:self.kept]
+        self.max_log_scale = self.max_log_scale[:self.kept]
         if self.scales is not None:
             self.scales = self.scales[:self.kept]
         return dropped
@@ -152,9 +155,14 @@ class _Pass1:
             return camera_for(ext), None
         framing, new = frame_transform(ext)
         transform_positions(pos, framing, inplace=True)
+        # rounding is monotonic: max(a) + c == max(a + c), the largest framed log-scale
+        self.max_log_scale = transform_scales(self.max_log_scale, framing)
         if self.scales is not None:
             self.scales = transform_scales(self.scales, framing)
         return camera_for(new), framing
+
+    def stats(self, degree: int) -> SplatStats:
+        return summarise(self.kept, degree, self.positions, self.opacities, self.max_log_scale)
 
 
 def _orient(chunk: Splat, move: Transform) -> Splat:
@@ -181,16 +189,16 @@ def _to_spz(src: PlySource, dst: Path, move: Transform, frame: bool,
                 streams.add_chunk(_orient(kept, move), positions=False)
         dropped = p1.finish(src.path)
         camera, _ = p1.place(move, frame)
+        stats = p1.stats(degree)
         assert p1.scales is not None
-        pos, op, scales = p1.positions, p1.opacities, p1.scales
         streams.positions.write(header_bytes(p1.kept, degree))
-        streams.positions.write(pack_positions(pos))
-        streams.alphas.write(pack_alphas(op))
-        streams.scales.write(pack_scales(scales))
+        streams.positions.write(pack_positions(p1.positions))
+        streams.alphas.write(pack_alphas(p1.opacities))
+        streams.scales.write(pack_scales(p1.scales))
+        del p1.positions, p1.opacities, p1.scales, p1.max_log_scale
         out_bytes = write_atomically(dst, streams.write_to)
     finally:
         streams.close()
-    stats = summarise(p1.kept, degree, pos, op, scales.max(axis=1))
     return Streamed(camera, stats, out_bytes, src.count, p1.kept, dropped)
 
 
@@ -199,6 +207,7 @@ def _to_ksplat(src: PlySource, dst: Path, move: Transform, frame: bool,
     from tools.splat.writers.ksplat import (
         DEFAULT_SH_HALF_RANGE,
         NOTHING_OPAQUE,
+        Layout,
         alpha8_kept,
         encode_centres,
         encode_fields,
@@ -223,23 +232,26 @@ def _to_ksplat(src: PlySource, dst: Path, move: Transform, frame: bool,
                 lo, hi = min(lo, float(sh.min())), max(hi, float(sh.max()))
     dropped = p1.finish(src.path)
     camera, framing = p1.place(move, frame)
-    pos, op = p1.positions, p1.opacities
-    wkeep = alpha8_kept(op)
+    stats = p1.stats(degree)
+    wkeep = alpha8_kept(p1.opacities)
     nw = int(np.count_nonzero(wkeep))
     if nw == 0:
         raise SplatError(NOTHING_OPAQUE)
     all_written = nw == p1.kept
     if level2_sh:
         sh_lo, sh_hi = sh_range_of(lo, hi)
-    wpos = pos if all_written else pos[wkeep]
+    wpos = p1.positions if all_written else p1.positions[wkeep]
+    del p1.positions, p1.opacities, p1.max_log_scale
     plan = layout(wpos, level)
-    del wpos
     rec = np.empty(nw, record_dtype(level, degree))
-    dest: npt.NDArray[np.intp] | None = None
+    encode_centres(rec, wpos, plan)
+    del wpos
+    dest: npt.NDArray[np.integer] | None = None  # type: ignore[type-arg]
     if plan.rows is not None:
-        dest = np.empty(nw, np.intp)
-        dest[plan.rows] = np.arange(nw)
-    max_log_scale = np.empty(p1.kept, np.float32)
+        dest = np.empty(nw, plan.rows.dtype)
+        dest[plan.rows] = np.arange(nw, dtype=plan.rows.dtype)
+        plan = Layout(None, plan.centres, plan.partial, plan.full, None)
+    fields = [name for name in rec.dtype.names or () if name != "c"]
     cur = wcur = 0
     for start, chunk in iter_ply_chunks(src, rows):  # pass 2: the records
         keep = p1.keep[start:start + chunk.count]
@@ -250,28 +262,24 @@ def _to_ksplat(src: PlySource, dst: Path, move: Transform, frame: bool,
         k = chunk.count
         if not k:
             continue
-        chunk = _orient(chunk, move)
-        if framing is not None:
-            chunk = Splat(chunk.positions, transform_scales(chunk.scales, framing),
-                          chunk.rotations, chunk.opacities, chunk.sh_dc, chunk.sh_rest)
-        max_log_scale[cur:cur + k] = chunk.scales.max(axis=1)
         if not all_written:
             w = wkeep[cur:cur + k]
             if not w.all():
                 chunk = chunk.take(w)
         cur += k
+        chunk = _orient(chunk, move)
+        if framing is not None:
+            chunk = Splat(chunk.positions, transform_scales(chunk.scales, framing),
+                          chunk.rotations, chunk.opacities, chunk.sh_dc, chunk.sh_rest)
         kw = chunk.count
         if dest is None:
             encode_fields(rec[wcur:wcur + kw], chunk, level, sh_lo, sh_hi)
         else:
             local = np.empty(kw, rec.dtype)
             encode_fields(local, chunk, level, sh_lo, sh_hi)
-            rec[dest[wcur:wcur + kw]] = local
+            rec[fields][dest[wcur:wcur + kw]] = local[fields]
         wcur += kw
     del dest
-    encode_centres(rec, pos if all_written else pos[wkeep], plan)
     out_bytes = write_atomically(
         dst, lambda f: write_file(f, rec, plan, level, degree, sh_lo, sh_hi))
-    del rec
-    stats = summarise(p1.kept, degree, pos, op, max_log_scale)
     return Streamed(camera, stats, out_bytes, src.count, p1.kept, dropped)

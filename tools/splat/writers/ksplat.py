@@ -28,7 +28,7 @@ BLOCK_SIZE = 5.0
 SCALE_RANGE = 32767
 DEFAULT_SH_HALF_RANGE = 1.5  # what the reader assumes when the header's min/max is 0
 SH_COMPONENTS = {0: 0, 1: 9, 2: 24}
-ROWS = 65536  # records encoded at a time: bounds the float64 temporaries
+ROWS = 16384  # records encoded at a time: bounds the float64 temporaries
 
 
 def record_dtype(level: int, sh_degree: int) -> np.dtype[np.void]:
@@ -64,14 +64,14 @@ class Layout:
     buckets' centres, the lengths of the partially filled ones, and how many are full.
     """
 
-    rows: npt.NDArray[np.intp] | None
+    rows: npt.NDArray[np.integer] | None  # type: ignore[type-arg]
     centres: npt.NDArray[np.float32]
     partial: npt.NDArray[np.uint32]
     full: int
-    row_bucket: npt.NDArray[np.intp] | None
+    row_bucket: npt.NDArray[np.integer] | None  # type: ignore[type-arg]
 
     def bucket_data(self) -> bytes:
-        if self.rows is None:
+        if not len(self.centres):
             return b""
         return self.partial.astype("<u4").tobytes() + self.centres.astype("<f4").tobytes()
 
@@ -85,7 +85,8 @@ def layout(positions: npt.NDArray[np.float32], level: int) -> Layout:
 
 
 def _buckets(positions: npt.NDArray[np.float32]) -> tuple[
-    npt.NDArray[np.intp], npt.NDArray[np.float32], npt.NDArray[np.uint32], int, npt.NDArray[np.intp]
+    npt.NDArray[np.integer], npt.NDArray[np.float32], npt.NDArray[np.uint32], int,  # type: ignore[type-arg]
+    npt.NDArray[np.integer],  # type: ignore[type-arg]
 ]:
     """Assign splats to buckets.
 
@@ -94,37 +95,48 @@ def _buckets(positions: npt.NDArray[np.float32]) -> tuple[
         bucket index of each row in the new order).
     """
     n = positions.shape[0]
-    lo = positions.min(axis=0)
-    blk = [np.floor((positions[:, i] - lo[i]) / np.float32(BLOCK_SIZE)).astype(np.int64)
-           for i in range(3)]
+    lo = np.array([positions[:, i].min() for i in range(3)], np.float32)
+    blk = []
+    for i in range(3):  # block index along each axis, as small an integer type as will do
+        b = np.floor((positions[:, i] - lo[i]) / np.float32(BLOCK_SIZE))
+        blk.append(b.astype(np.int32 if float(b.max()) < 2**31 - 1 else np.int64))
+        del b
     dims = [int(b.max()) + 1 for b in blk]
-    key = (blk[0] * dims[1] + blk[1]) * dims[2] + blk[2]
+    key = blk[0].astype(np.int64)
+    key *= dims[1]
+    key += blk[1]
+    key *= dims[2]
+    key += blk[2]
     if int(key.max()) < 1 << 16:  # few blocks (a framed object): a radix sort, same order
         order = np.argsort(key.astype(np.uint16), kind="stable")
     else:
         order = np.argsort(key, kind="stable")
-    sk = key[order]
+    key = key[order]
+    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
     del key
-    starts = np.flatnonzero(np.concatenate(([True], sk[1:] != sk[:-1])))
-    del sk
     counts = np.diff(np.append(starts, n))
-    group = np.repeat(np.arange(len(starts)), counts)
-    rank = np.arange(n) - starts[group]
     n_full = counts // BUCKET_SIZE
-    is_full = rank < (n_full * BUCKET_SIZE)[group]
-    del group, rank
-    rows = np.concatenate((order[is_full], order[~is_full]))
+    # rows of full buckets: the first 256 * n_full of each block, in sorted order
+    edge = np.zeros(n + 1, np.int8)
+    edge[starts] = 1
+    np.subtract.at(edge, starts + n_full * BUCKET_SIZE, 1)
+    is_full = np.cumsum(edge[:n], dtype=np.int8).view(np.bool_)
+    del edge
+    index = np.int32 if n < 2**31 - 1 else np.intp
+    rows = np.concatenate((order[is_full], order[~is_full])).astype(index)
+    del is_full
     partial = (counts % BUCKET_SIZE).astype(np.uint32)
     has_partial = partial > 0
     bucket_groups = np.concatenate((np.repeat(np.arange(len(starts)), n_full),
                                     np.flatnonzero(has_partial)))
     first = order[starts]
-    block_of_group = np.column_stack([b[first] for b in blk])
+    del order
+    block_of_group = np.column_stack([b[first].astype(np.int64) for b in blk])
     centres = (block_of_group[bucket_groups] * BLOCK_SIZE + lo + BLOCK_SIZE / 2).astype(np.float32)
     full_total = int(n_full.sum())
     # bucket index of each output row: full buckets hold 256 consecutive rows
     full_rows = full_total * BUCKET_SIZE
-    row_bucket = np.empty(n, np.intp)
+    row_bucket = np.empty(n, index)
     row_bucket[:full_rows] = np.arange(full_rows) // BUCKET_SIZE
     row_bucket[full_rows:] = np.repeat(np.arange(full_total, len(bucket_groups)),
                                        partial[has_partial])

@@ -26,7 +26,7 @@ VERSION = 3
 FRACTIONAL_BITS = 12
 COLOR_SCALE = 0.15
 GZIP_LEVEL = 6  # the reference writer's zlib level (used when a level is forced)
-ROWS = 65536  # rows encoded at a time: bounds the float64 temporaries
+ROWS = 16384  # rows encoded at a time: bounds the float64 temporaries
 
 
 def _u8(v: npt.NDArray[np.floating]) -> npt.NDArray[np.uint8]:  # type: ignore[type-arg]
@@ -39,35 +39,41 @@ def header_bytes(count: int, sh_degree: int) -> bytes:
             + bytes([sh_degree, FRACTIONAL_BITS, 0, 0]))
 
 
-def pack_positions(positions: npt.NDArray[np.float32]) -> bytes:
+U8 = npt.NDArray[np.uint8]
+
+
+def pack_positions(positions: npt.NDArray[np.float32]) -> U8:
     """24-bit signed fixed point, 12 fractional bits, x y z of each splat."""
     out = np.empty((positions.shape[0], 3, 3), np.uint8)
     for a in range(0, positions.shape[0], ROWS):
         fixed = np.rint(positions[a:a + ROWS].astype(np.float64) * (1 << FRACTIONAL_BITS))
         fixed = np.clip(fixed, -(1 << 23), (1 << 23) - 1).astype("<i4")
         out[a:a + ROWS] = fixed.view(np.uint8).reshape(-1, 3, 4)[:, :, :3]
-    return out.tobytes()
+    return out
 
 
-def pack_alphas(opacities: npt.NDArray[np.float32]) -> bytes:
+def pack_alphas(opacities: npt.NDArray[np.float32]) -> U8:
     """u8 round(alpha * 255)."""
     out = np.empty(opacities.shape[0], np.uint8)
     for a in range(0, opacities.shape[0], ROWS):
         out[a:a + ROWS] = _u8(alphas_of(opacities[a:a + ROWS]) * 255.0)
-    return out.tobytes()
+    return out
 
 
-def pack_colors(sh_dc: npt.NDArray[np.float32]) -> bytes:
+def pack_colors(sh_dc: npt.NDArray[np.float32]) -> U8:
     """u8 round(f_dc * 0.15 * 255 + 127.5)."""
-    return _u8(sh_dc * (COLOR_SCALE * 255.0) + 127.5).tobytes()
+    return _u8(sh_dc * (COLOR_SCALE * 255.0) + 127.5)
 
 
-def pack_scales(scales: npt.NDArray[np.float32]) -> bytes:
+def pack_scales(scales: npt.NDArray[np.float32]) -> U8:
     """u8 round((log sigma + 10) * 16)."""
-    return _u8((scales + 10.0) * 16.0).tobytes()
+    out = np.empty(scales.shape, np.uint8)
+    for a in range(0, scales.shape[0], ROWS):
+        out[a:a + ROWS] = _u8((scales[a:a + ROWS] + 10.0) * 16.0)
+    return out
 
 
-def pack_rotations(q_wxyz: npt.NDArray[np.float32]) -> bytes:
+def pack_rotations(q_wxyz: npt.NDArray[np.float32]) -> npt.NDArray[np.uint32]:
     """Smallest-three: 2 bits index of the largest |component| of (x, y, z, w), then three
     10-bit fields (sign bit + 9-bit magnitude / sqrt(1/2)) of the others in order."""
     q = q_wxyz[:, [1, 2, 3, 0]]
@@ -83,7 +89,7 @@ def pack_rotations(q_wxyz: npt.NDArray[np.float32]) -> bytes:
         use = largest != i
         packed = np.where(use, (packed << 10) | field, packed)
     packed |= largest.astype(np.uint32) << 30
-    return packed.astype("<u4").tobytes()
+    return packed.astype("<u4")
 
 
 def _sh_lut(bucket: int) -> npt.NDArray[np.uint8]:
@@ -95,7 +101,7 @@ SH_LUT_BAND1 = _sh_lut(8)  # 5 bits
 SH_LUT_REST = _sh_lut(16)  # 4 bits
 
 
-def pack_sh(rest: npt.NDArray[np.float32]) -> bytes:
+def pack_sh(rest: npt.NDArray[np.float32]) -> U8:
     """u8 round(x * 128) + 128 kept to 5 bits (band 1) or 4 bits (bands 2-3), coefficient-major
     with RGB inside."""
     n, k, _ = rest.shape
@@ -108,21 +114,21 @@ def pack_sh(rest: npt.NDArray[np.float32]) -> bytes:
     out[:, :3] = SH_LUT_BAND1[q[:, :3]]
     if k > 3:
         out[:, 3:] = SH_LUT_REST[q[:, 3:]]
-    return out.tobytes()
+    return out
 
 
 def spz_payload_parts(splat: Splat) -> list[bytes]:
     """The uncompressed spz v3 payload, block by block."""
     parts = [
         header_bytes(splat.count, splat.sh_degree),
-        pack_positions(splat.positions),
-        pack_alphas(splat.opacities),
-        pack_colors(splat.sh_dc),
-        pack_scales(splat.scales),
-        pack_rotations(unit_quaternions(splat)),
+        pack_positions(splat.positions).tobytes(),
+        pack_alphas(splat.opacities).tobytes(),
+        pack_colors(splat.sh_dc).tobytes(),
+        pack_scales(splat.scales).tobytes(),
+        pack_rotations(unit_quaternions(splat)).tobytes(),
     ]
     if splat.sh_degree:
-        parts.append(pack_sh(splat.sh_rest))
+        parts.append(pack_sh(splat.sh_rest).tobytes())
     return parts
 
 
