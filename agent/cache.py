@@ -5,10 +5,17 @@ SHA-256 of every input file. A finished call is stored as ``cache/<key>/`` holdi
 ``call.json`` (outputs, timing, attempts) and the downloaded files, so a rerun, a chat
 turn or a resumed run never repeats it. The journal (``journal.jsonl``) records every
 call, cached or not, for the report.
+
+Crash safety: a call is downloaded into ``cache/.staging-*``, its files and ``call.json``
+are fsynced, and the folder is renamed into place (then the cache folder is fsynced), all
+before the journal records the call as finished. A process killed at any moment leaves
+either a complete entry or a staging folder, which the next run removes
+(:meth:`CallCache.sweep`). A journal line cut short by a kill is skipped when read.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -86,24 +93,59 @@ class CallCache:
         self.root = root
 
     def lookup(self, key: str) -> StoredCall | None:
-        """The stored call for ``key``, or None (also when its files went missing)."""
+        """The stored call for ``key``, or None (also when its files went missing or its
+        record cannot be read: such an entry is evicted, so the call is made again)."""
         folder = self.root / key[:KEY_CHARS]
         meta_path = folder / "call.json"
         if not meta_path.is_file():
             return None
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        files = tuple(folder / "files" / name for name in meta["files"])
-        if not all(f.is_file() for f in files):
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            files = tuple(folder / "files" / str(name) for name in meta["files"])
+            stored = StoredCall(
+                key=key,
+                space=str(meta["space"]),
+                endpoint=str(meta["endpoint"]),
+                outputs=meta["outputs"],
+                files=files,
+                elapsed_s=float(meta["elapsed_s"]),
+                attempts=int(meta["attempts"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            self.evict(key)
             return None
-        return StoredCall(
-            key=key,
-            space=meta["space"],
-            endpoint=meta["endpoint"],
-            outputs=meta["outputs"],
-            files=files,
-            elapsed_s=float(meta["elapsed_s"]),
-            attempts=int(meta["attempts"]),
-        )
+        if not all(f.is_file() for f in files):
+            self.evict(key)
+            return None
+        return stored
+
+    def evict(self, key: str) -> None:
+        """Forget the stored call for ``key`` (a later call makes it again)."""
+        folder = self.root / key[:KEY_CHARS]
+        if not folder.exists():
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        doomed = Path(tempfile.mkdtemp(prefix=".evicted-", dir=self.root))
+        with contextlib.suppress(OSError):  # OSError: another worker evicted it first
+            os.replace(folder, doomed / "entry")  # one rename: the key is gone at once
+        shutil.rmtree(doomed, ignore_errors=True)
+
+    def sweep(self) -> int:
+        """Remove what killed runs left behind (staging and evicted folders).
+
+        Call it only when no other process works in this cache.
+
+        Returns:
+            How many leftovers were removed.
+        """
+        if not self.root.is_dir():
+            return 0
+        removed = 0
+        for entry in self.root.iterdir():
+            if entry.name.startswith((".staging-", ".evicted-")):
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+        return removed
 
     def staging(self) -> Path:
         """A fresh folder to download a call's files into before :meth:`commit`."""
@@ -155,15 +197,42 @@ class CallCache:
             "stored_at": time.time(),
         }
         (staging / "call.json").write_text(json.dumps(meta, default=str), encoding="utf-8")
+        for name in [*names, None]:
+            _fsync_file(files_dir / name if name is not None else staging / "call.json")
+        _fsync_dir(files_dir)
+        _fsync_dir(staging)
         target = self.root / key[:KEY_CHARS]
         try:
             os.replace(staging, target)
         except OSError:  # another worker stored the same call first: keep theirs
             shutil.rmtree(staging, ignore_errors=True)
+        _fsync_dir(self.root)
         stored = self.lookup(key)
         if stored is None:
             raise AgentError(f"the Space call cache at {target} is unreadable", hint="delete it")
         return stored
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename inside ``path`` durable (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _unique_name(folder: Path, name: str) -> str:
@@ -181,12 +250,17 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._tail_checked = False
 
     def append(self, event: Mapping[str, Any]) -> None:
         """Append one event as a single line (one ``write`` call, so lines never interleave)."""
         line = json.dumps({"ts": round(time.time(), 3), **event}, default=str) + "\n"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
+            if not self._tail_checked:  # a killed run may have left half a line: end it
+                self._tail_checked = True
+                if _ends_mid_line(self.path):
+                    line = "\n" + line
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
                 os.write(fd, line.encode("utf-8"))
@@ -194,11 +268,33 @@ class Journal:
                 os.close(fd)
 
     def read(self, *, run_id: str | None = None) -> list[dict[str, Any]]:
-        """The journal's events, optionally only those of one run."""
+        """The journal's events, optionally only those of one run.
+
+        A line that does not parse (the tail of a run killed mid-write) is skipped.
+        """
         if not self.path.is_file():
             return []
-        events = [json.loads(line) for line in self.path.read_text("utf-8").splitlines() if line]
-        return [e for e in events if run_id is None or e.get("run_id") == run_id]
+        events: list[dict[str, Any]] = []
+        for line in self.path.read_text("utf-8", errors="replace").splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(event, dict) and (run_id is None or event.get("run_id") == run_id):
+                events.append(event)
+        return events
+
+
+def _ends_mid_line(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            if handle.tell() == 0:
+                return False
+            handle.seek(-1, os.SEEK_END)
+            return handle.read(1) != b"\n"
+    except OSError:
+        return False
 
 
 class FanOutError(AgentError):

@@ -156,7 +156,9 @@ def build_harness(
     workspace = Workspace(settings.output)
     session = SpaceSession(workspace.root, run_id=uuid.uuid4().hex[:12], token=settings.token,
                            max_calls=settings.max_space_calls, max_workers=max_workers,
-                           progress=progress, connector=connector)
+                           timeout=settings.call_timeout, call_attempts=settings.call_attempts,
+                           retry_backoff_s=settings.retry_backoff_s, progress=progress,
+                           connector=connector)
     try:
         return _assemble(settings, workspace, session, model, model_label, step_callbacks,
                          deployer, npm, verbosity_level)

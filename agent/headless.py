@@ -13,9 +13,12 @@ The goal file (TOML)::
     splat = "VAST-AI/TripoSplat"
     [deploy]                                     # optional
     space = "user/monuments-de-paris"
-    [limits]                                     # optional, positive integers
+    [limits]                                     # optional, positive numbers
     max_steps = 20
     max_space_calls = 40
+    call_timeout = 900        # seconds, one Space call (a hung Space costs this, no more)
+    call_attempts = 3         # tries of a call that failed in a way worth repeating
+    retry_backoff_s = 1.0     # first wait before the client retries a busy Space
 
 Unknown keys are errors (a typo must not be ignored silently). Exit codes: 0 the goal was
 reached, 1 it was not, 2 the goal file is bad (the message names the key).
@@ -35,7 +38,8 @@ from tools.errors import GoalFileError
 TOP_KEYS = {"goal", "subjects", "model", "api_base", "output", "offline", "spaces", "deploy",
             "limits", "num_gaussians"}
 TABLES = {"spaces": {"image", "splat"}, "deploy": {"space"},
-          "limits": {"max_steps", "max_space_calls"}}
+          "limits": {"max_steps", "max_space_calls", "call_timeout", "call_attempts",
+                     "retry_backoff_s"}}
 
 
 def _load_toml(text: str) -> dict[str, Any]:
@@ -68,6 +72,15 @@ def _positive(data: Mapping[str, Any], key: str, default: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise GoalFileError(f"key 'limits.{key}' must be a positive integer, got {value!r}")
     return value
+
+
+def _seconds(data: Mapping[str, Any], key: str, default: float) -> float:
+    value = data.get(key, default)
+    if (not isinstance(value, (int, float)) or isinstance(value, bool)
+            or not 0 < value < float("inf")):
+        raise GoalFileError(f"key 'limits.{key}' must be a positive number of seconds, "
+                            f"got {value!r}")
+    return float(value)
 
 
 def parse_goal_file(path: Path) -> Settings:
@@ -129,6 +142,9 @@ def parse_goal_file(path: Path) -> Settings:
         offline=offline,
         max_steps=_positive(limits, "max_steps", Settings.max_steps),
         max_space_calls=_positive(limits, "max_space_calls", Settings.max_space_calls),
+        call_timeout=_seconds(limits, "call_timeout", Settings.call_timeout),
+        call_attempts=_positive(limits, "call_attempts", Settings.call_attempts),
+        retry_backoff_s=_seconds(limits, "retry_backoff_s", Settings.retry_backoff_s),
     )
     gaussians = data.get("num_gaussians")
     if gaussians is not None:

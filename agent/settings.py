@@ -17,6 +17,9 @@ from pathlib import Path
 DEFAULT_MAX_STEPS = 20
 DEFAULT_MAX_SPACE_CALLS = 60
 DEFAULT_NUM_GAUSSIANS = "32768"
+DEFAULT_CALL_TIMEOUT_S = 900.0
+DEFAULT_CALL_ATTEMPTS = 3
+DEFAULT_RETRY_BACKOFF_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,11 @@ class Settings:
         max_steps: the agent's step limit.
         max_space_calls: how many uncached Space calls a run may make.
         num_gaussians: splat size asked of the image-to-splat Space.
+        call_timeout: the deadline of one Space call attempt in seconds, the client's own
+            retries of transport faults included (a hung Space costs this much, no more).
+        call_attempts: how many times the harness makes one call when it fails in a way
+            worth repeating (an error event, a hang, a corrupt or missing output file).
+        retry_backoff_s: the client's first wait before retrying a transport fault (doubles).
         token: the Hugging Face token, or None (kept out of ``repr``).
     """
 
@@ -51,6 +59,9 @@ class Settings:
     max_steps: int = DEFAULT_MAX_STEPS
     max_space_calls: int = DEFAULT_MAX_SPACE_CALLS
     num_gaussians: str = DEFAULT_NUM_GAUSSIANS
+    call_timeout: float = DEFAULT_CALL_TIMEOUT_S
+    call_attempts: int = DEFAULT_CALL_ATTEMPTS
+    retry_backoff_s: float = DEFAULT_RETRY_BACKOFF_S
     token: str | None = field(default=None, repr=False, compare=False)
 
     def with_(self, **changes: object) -> Settings:

@@ -7,6 +7,7 @@ tools hold a reference to the session, and the agent's code sees only
 
 from __future__ import annotations
 
+import functools
 import shutil
 import threading
 import time
@@ -15,8 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.cache import CallCache, Journal, call_key, fan_out
-from tools.errors import AgentError, SpaceError, WorkspaceError
+from agent.cache import CallCache, Journal, StoredCall, call_key, fan_out
+from agent.outputs import check_file, check_outputs
+from tools.errors import (
+    AgentError,
+    AppError,
+    BadOutputError,
+    DownloadError,
+    QuotaError,
+    SpaceError,
+    SpaceTimeoutError,
+    TransientSpaceError,
+    WorkspaceError,
+)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 SPLAT_SUFFIXES = (".ply", ".splat", ".ksplat", ".spz")
@@ -82,13 +94,18 @@ class SpaceSession:
         token: the Hugging Face token or None; handed to clients only.
         max_calls: uncached calls allowed in this session.
         max_workers: concurrency bound of :meth:`call_many` (per call of it).
-        timeout: deadline of one call, seconds.
+        timeout: deadline of one call attempt, seconds (the client's retries included).
+        call_attempts: how many times one call is made when it fails in a way worth
+            repeating (see :func:`_recall_wait`); each try downloads into a fresh staging
+            folder, and only a checked result enters the cache.
+        retry_backoff_s: the client's first wait before retrying a transport fault.
         progress: receives the clients' progress events.
         connector: ``SpaceClient.connect`` or a stand-in with the same signature.
     """
 
     def __init__(self, workspace: Path, *, run_id: str, token: str | None, max_calls: int,
-                 max_workers: int = 6, timeout: float | None = 900.0,
+                 max_workers: int = 6, timeout: float | None = 900.0, call_attempts: int = 3,
+                 retry_backoff_s: float | None = None,
                  progress: Callable[[Any], None] | None = None,
                  connector: Connector | None = None) -> None:
         self.workspace = workspace.resolve()
@@ -97,17 +114,26 @@ class SpaceSession:
         self.max_calls = max_calls
         self.max_workers = max_workers
         self.timeout = timeout
+        self.call_attempts = max(1, call_attempts)
         self.progress = progress
         self.cache = CallCache(self.workspace / "cache")
+        self.cache.sweep()
         self.journal = Journal(self.workspace / "journal.jsonl")
         self.clients: dict[str, Any] = {}
         self.calls_made = 0
         self.calls_cached = 0
+        self.recalls = 0
         self._lock = threading.Lock()
         if connector is None:
+            from tools.retry import RetryPolicy
             from tools.space_client import SpaceClient
 
             connector = SpaceClient.connect
+            if retry_backoff_s is not None:
+                connector = functools.partial(
+                    SpaceClient.connect,
+                    retry=RetryPolicy(base_s=retry_backoff_s, max_s=max(30.0 * retry_backoff_s,
+                                                                         retry_backoff_s)))
         self._connect = connector
 
     def connect(self, space: str) -> Any:
@@ -145,6 +171,9 @@ class SpaceSession:
             args[name] = str(self.confine_input(args[name], name))
         key = call_key(identity or space, endpoint.name, args, file_params)
         stored = self.cache.lookup(key)
+        if stored is not None and _unusable(stored.files):
+            self.cache.evict(key)  # a broken file must not be served for ever: call again
+            stored = None
         if stored is not None:
             with self._lock:
                 self.calls_cached += 1
@@ -157,26 +186,61 @@ class SpaceSession:
                                  hint="finish with what you have, or raise max_space_calls")
             self.calls_made += 1
         client = self.connect(space)
-        staging = self.cache.staging()
+        call_args = {k: (Path(v) if k in file_params else v) for k, v in args.items()}
         start = time.monotonic()
-        try:
-            call_args = {k: (Path(v) if k in file_params else v) for k, v in args.items()}
-            result = client.call(endpoint.name, call_args, out_dir=staging, timeout=self.timeout)
-        except SpaceError as exc:
-            shutil.rmtree(staging, ignore_errors=True)
+        attempts = 0
+        for recall in range(1, self.call_attempts + 1):
+            try:
+                result, stored = self._attempt(client, tool, endpoint.name, key, call_args,
+                                               recall)
+            except SpaceError as exc:
+                attempts += getattr(exc, "attempts", 1)
+                wait = _recall_wait(exc, self.timeout)
+                if recall >= self.call_attempts or wait is None:
+                    if recall > 1:
+                        _note_tries(exc, recall)
+                    self._record(tool, space, endpoint.name, key, cached=False,
+                                 elapsed_s=time.monotonic() - start, attempts=attempts,
+                                 error=str(exc), recalls=recall - 1)
+                    raise
+                self.journal.append({"run_id": self.run_id, "kind": "call_retry",
+                                     "tool": tool, "key": key[:16], "attempt": recall,
+                                     "error": str(exc), "wait_s": round(wait, 3)})
+                with self._lock:
+                    self.recalls += 1
+                self._on_progress(_retrying_event(exc, endpoint.name, recall, wait))
+                if wait > 0:
+                    time.sleep(wait)
+                continue
+            attempts += result.attempts
+            # the files are durably in the cache: only now is the call recorded finished
             self._record(tool, space, endpoint.name, key, cached=False,
-                         elapsed_s=time.monotonic() - start, attempts=None, error=str(exc))
-            raise
+                         elapsed_s=result.elapsed_s, attempts=attempts, recalls=recall - 1)
+            return self._result(tool, stored.files, stored.outputs, False, result.elapsed_s,
+                                attempts)
+        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def _attempt(self, client: Any, tool: str, endpoint: str, key: str,
+                 call_args: Mapping[str, Any], recall: int) -> tuple[Any, StoredCall]:
+        """One call of the Space into a staging folder, checked, then committed to the cache.
+
+        Raises:
+            SpaceError: the client's error, or BadOutputError for an unreadable file.
+        """
+        staging = self.cache.staging()
+        self.journal.append({"run_id": self.run_id, "kind": "call_start", "tool": tool,
+                             "key": key[:16], "attempt": recall})
+        try:
+            result = client.call(endpoint, call_args, out_dir=staging, timeout=self.timeout)
+            check_outputs(list(result.files), space=str(result.space), endpoint=endpoint)
+            stored = self.cache.commit(key, staging, space=str(result.space),
+                                       endpoint=endpoint, outputs=_jsonable(result.outputs),
+                                       files=list(result.files), elapsed_s=result.elapsed_s,
+                                       attempts=result.attempts)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        stored = self.cache.commit(key, staging, space=space, endpoint=endpoint.name,
-                                   outputs=_jsonable(result.outputs), files=list(result.files),
-                                   elapsed_s=result.elapsed_s, attempts=result.attempts)
-        self._record(tool, space, endpoint.name, key, cached=False, elapsed_s=result.elapsed_s,
-                     attempts=result.attempts)
-        return self._result(tool, stored.files, stored.outputs, False, result.elapsed_s,
-                            result.attempts)
+        return result, stored
 
     def call_many(self, tool: str, space: str, endpoint: Any,
                   argument_list: Sequence[Mapping[str, Any]], file_params: set[str], *,
@@ -203,11 +267,14 @@ class SpaceSession:
         return path
 
     def _record(self, tool: str, space: str, endpoint: str, key: str, *, cached: bool,
-                elapsed_s: float, attempts: int | None, error: str | None = None) -> None:
+                elapsed_s: float, attempts: int | None, error: str | None = None,
+                recalls: int = 0) -> None:
         event: dict[str, Any] = {"run_id": self.run_id, "kind": "call", "tool": tool,
                                  "space": space, "endpoint": endpoint, "key": key[:16],
                                  "cached": cached, "elapsed_s": round(elapsed_s, 3),
                                  "attempts": attempts}
+        if recalls:
+            event["recalls"] = recalls
         if error is not None:
             event["error"] = error
         self.journal.append(event)
@@ -228,6 +295,43 @@ class SpaceSession:
         self.clients.clear()
 
 
+
+
+RECALLED = (AppError, BadOutputError, DownloadError, SpaceTimeoutError, TransientSpaceError)
+
+
+def _recall_wait(exc: SpaceError, timeout: float | None) -> float | None:
+    """How long to wait before calling again after ``exc``, or None: do not call again.
+
+    Worth another call: an error event, a hang or a deadline, a Space still busy after the
+    client's own retries, a failed download, an unreadable file; a quota error only when
+    the Space says when, and that wait fits one call's deadline. Never: wrong arguments, a
+    refused upload, a Space that cannot be discovered or is paused.
+    """
+    if isinstance(exc, QuotaError):
+        wait = exc.retry_after_s
+        limit = float("inf") if timeout is None else timeout
+        return wait if wait is not None and wait <= limit else None
+    if isinstance(exc, TransientSpaceError):
+        return min(exc.retry_after_s or 0.0, 30.0)
+    return 0.0 if isinstance(exc, RECALLED) else None
+
+
+def _note_tries(exc: SpaceError, tries: int) -> None:
+    """Say in the error's one line how often the call was made."""
+    exc.message = f"{exc.message} (made {tries} times, failed every time)"
+    exc.args = (exc.message,)
+
+
+def _unusable(files: Sequence[Path]) -> bool:
+    return any(check_file(f) is not None for f in files)
+
+
+def _retrying_event(exc: SpaceError, endpoint: str, attempt: int, wait_s: float) -> Any:
+    from tools.space_client import ProgressEvent
+
+    return ProgressEvent(exc.space, endpoint, "retrying",
+                         f"call {attempt} failed: {exc.message}; calling again", wait_s)
 
 
 def _jsonable(value: Any) -> Any:

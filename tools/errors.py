@@ -24,7 +24,8 @@ are mapped once, at the boundary, to the most specific class below and raised
     │   ├── QuotaError                   ZeroGPU quota; carries retry_after_s
     │   ├── AppError                     the app raised (gr.Error or any exception)
     │   ├── UploadError                  an upload was refused or answered empty
-    │   └── DownloadError                a download failed, was truncated or too big
+    │   ├── DownloadError                a download failed, was truncated or too big
+    │   └── BadOutputError               the Space returned a file that cannot be read
     ├── SplatError                       a splat operation cannot be done
     ├── SiteError                        a site cannot be built or served
     ├── DeployError                      a push to the Hub failed
@@ -161,6 +162,10 @@ class UploadError(SpaceError):
 
 class DownloadError(SpaceError):
     default_hint = "try the call again; raise the size cap if the file is legitimately large"
+
+
+class BadOutputError(SpaceError):
+    default_hint = "the Space returned a broken file; rerun the same command to try again"
 
 
 # --- local work -------------------------------------------------------------------------
