@@ -139,6 +139,8 @@ def parse_ply_header(head: bytes, where: str) -> PlyHeader:
                 current = (words[1], int(words[2]), [], False)
             except ValueError:
                 raise SplatFormatError(f"{where}: bad PLY element line '{raw}'") from None
+            if current[1] < 0:
+                raise SplatFormatError(f"{where}: negative count in PLY element line '{raw}'")
         elif words[0] == "property" and current is not None:
             if len(words) == 5 and words[1] == "list":
                 current = (current[0], current[1], current[2], True)

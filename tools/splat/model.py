@@ -135,6 +135,8 @@ class Camera:
             value = data.get(name, default)
             if not isinstance(value, (list, tuple)) or len(value) != 3:
                 raise SplatError(f"camera.{name} must be a list of three numbers")
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+                raise SplatError(f"camera.{name} must be a list of three numbers")
             x, y, z = (float(v) for v in value)
             return (x, y, z)
 

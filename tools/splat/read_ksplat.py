@@ -83,8 +83,13 @@ def _section(data: bytes, head: int, base: int, level: int, sh_lo: float, sh_hi:
     if level == 0:
         positions = rec["c"].astype(np.float32)
     else:
-        sizes = np.concatenate((np.full(full, bucket_size), lengths))
-        bucket = np.repeat(np.arange(len(sizes)), sizes)[:n]
+        if full + partial != bucket_count:
+            raise SplatFormatError(f"{where}: .ksplat bucket counts do not add up "
+                                   f"({full} full + {partial} partial != {bucket_count})")
+        ends = np.cumsum(np.concatenate((np.full(full, bucket_size, np.int64), lengths)))
+        if n and (not len(ends) or ends[-1] < n):
+            raise SplatFormatError(f"{where}: .ksplat buckets hold fewer than its {n} splats")
+        bucket = np.searchsorted(ends, np.arange(n), side="right")  # no per-slot array
         factor = (block / 2.0) / scale_range
         positions = ((rec["c"].astype(np.float32) - scale_range) * np.float32(factor)
                      + centres[bucket]).astype(np.float32)
