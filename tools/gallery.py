@@ -149,12 +149,17 @@ def load_gallery(path: str | Path) -> Gallery:
         text = source.read_text(encoding="utf-8")
     except OSError as exc:
         raise GalleryError(f"cannot read gallery file {source}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise GalleryError(f"{source} is not UTF-8 text (byte {exc.start}): "
+                           "is it a JSON file?") from exc
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise GalleryError(
             f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from exc
+    except RecursionError as exc:
+        raise GalleryError(f"{source} nests JSON too deeply to be a gallery") from exc
     return gallery_from_dict(data, base_dir=source.resolve().parent)
 
 

@@ -97,10 +97,13 @@ def parse_info(data: object, *, space: str) -> dict[str, Endpoint]:
         if not isinstance(raw, dict) or not isinstance(raw.get("parameters", []), list):
             raise SchemaError(f"/gradio_api/info endpoint {name!r} is not an object with a "
                               "'parameters' list", space=space)
+        if not isinstance(raw.get("returns") or [], list):
+            raise SchemaError(f"/gradio_api/info endpoint {name!r} has a 'returns' that is "
+                              "not a list", space=space)
         key = name if str(name).startswith("/") else f"/{name}"
         params = tuple(_parameter(p, i, key, space)
                        for i, p in enumerate(raw.get("parameters", [])))
-        returns = tuple(_return(r, key, space) for r in raw.get("returns", []) or [])
+        returns = tuple(_return(r, key, space) for r in raw.get("returns") or [])
         description = raw.get("description")
         endpoints[key] = Endpoint(name=key, parameters=params, returns=returns,
                                   description=description if isinstance(description, str) else "")
@@ -131,7 +134,10 @@ def _parameter(raw: object, index: int, endpoint: str, space: str) -> Parameter:
     low = high = None
     found = _RANGE.search(str(jtype.get("description", "")))
     if found:
-        low, high = float(found.group(1)), float(found.group(2))
+        try:
+            low, high = float(found.group(1)), float(found.group(2))
+        except ValueError:  # "between 1.2.3 and 4": prose, not a range
+            low = high = None
     low = float(jtype["minimum"]) if isinstance(jtype.get("minimum"), (int, float)) else low
     high = float(jtype["maximum"]) if isinstance(jtype.get("maximum"), (int, float)) else high
     return Parameter(

@@ -58,7 +58,7 @@ def _event(name: str, data: list[str]) -> ServerEvent:
     text = "\n".join(data)
     try:
         value: Any = json.loads(text) if text else None
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to decode
         value = text
     return ServerEvent(name or "message", value)
 
