@@ -55,6 +55,8 @@ def _load_toml(text: str) -> dict[str, Any]:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise GoalFileError(f"the goal file is not valid TOML: {exc}") from exc
+    except RecursionError as exc:
+        raise GoalFileError("the goal file nests arrays or tables too deeply") from exc
     return data
 
 
@@ -100,6 +102,8 @@ def parse_goal_file(path: Path) -> Settings:
         text = path.read_text("utf-8")
     except OSError as exc:
         raise GoalFileError(f"cannot read goal file {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise GoalFileError(f"goal file {path} is not UTF-8 text (byte {exc.start})") from exc
     data = _load_toml(text)
     unknown = sorted(set(data) - TOP_KEYS)
     if unknown:
