@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -22,6 +23,28 @@ class Workspace:
         self.root = root.resolve()
         for sub in LAYOUT:
             (self.root / sub).mkdir(parents=True, exist_ok=True)
+        self.sweep()
+
+    def sweep(self) -> int:
+        """Remove the temporary files and folders a killed run left behind.
+
+        Every write goes through a hidden temporary (``.NAME.*.tmp``, ``.NAME.part``, a
+        ``.site-*`` build folder) and a rename, so these are never anyone's finished work.
+
+        Returns:
+            How many leftovers were removed.
+        """
+        removed = 0
+        for entry in self.root.iterdir():
+            if entry.is_dir() and entry.name.startswith(f".{self.site_dir.name}-"):
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+        for pattern in (".*.tmp", ".*.part"):
+            for path in self.root.rglob(pattern):
+                if path.is_file() and not path.is_symlink():
+                    path.unlink(missing_ok=True)
+                    removed += 1
+        return removed
 
     @property
     def gallery_json(self) -> Path:
@@ -70,7 +93,7 @@ class Workspace:
 def atomic_write(target: Path, data: bytes) -> None:
     """Write a file through a temporary sibling and a rename, so readers never see half."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
