@@ -1,0 +1,1 @@
+"""Bad-input corpus generators and a scriptable stdlib fake Space (tests only)."""
