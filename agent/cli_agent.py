@@ -92,7 +92,7 @@ def _chat(args: argparse.Namespace) -> int:
 
     from agent.chat import ChatSession, chat_loop, live_printer, progress_printer
     from agent.runner import open_harness, spaces_for
-    from agent.settings import slugify
+    from tools.text import slugify
 
     console = Console()
     output = args.output or Path("runs") / "chat" / slugify(args.session)

@@ -14,9 +14,9 @@ from typing import Any, ClassVar
 
 from smolagents import Tool
 
-from agent.settings import slugify
 from agent.workspace import Workspace
 from tools.errors import AgentError, SiteError
+from tools.text import slugify
 
 WEB_FORMAT = ".spz"
 

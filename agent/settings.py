@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from tools.text import slugify
 
 DEFAULT_MAX_STEPS = 20
 DEFAULT_MAX_SPACE_CALLS = 60
@@ -74,23 +75,6 @@ class Settings:
         if self.model == "offline":
             return True
         return self.model is None and self.api_base is None and self.token is None
-
-
-def slugify(text: str, *, max_len: int = 48) -> str:
-    """A lower-case ASCII slug: ``"Panthéon de Paris"`` → ``"pantheon-de-paris"``.
-
-    Args:
-        text: any text.
-        max_len: the longest slug returned.
-
-    Returns:
-        The slug, or ``"item"`` when nothing is left.
-    """
-    for src, dst in (("œ", "oe"), ("Œ", "Oe"), ("æ", "ae"), ("Æ", "Ae"), ("ß", "ss")):
-        text = text.replace(src, dst)
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:max_len].strip("-") or "item"
 
 
 def default_output(goal: str) -> Path:

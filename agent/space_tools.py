@@ -13,9 +13,9 @@ from typing import Any, ClassVar
 
 from smolagents import Tool
 
-from agent.settings import slugify
 from agent.space_session import SpaceResult, SpaceSession, param_attr
 from tools.errors import AgentError, ParameterError
+from tools.text import slugify
 
 _TYPES = {"string": "string", "str": "string", "number": "number", "float": "number",
           "integer": "integer", "int": "integer", "boolean": "boolean", "bool": "boolean"}

@@ -16,8 +16,9 @@ from tests.fixtures.site import GalleryMaker
 from tools.errors import SiteError
 from tools.gallery import load_gallery
 from tools.preview import serve
-from tools.site import build_site, render_index, script_json, slug, space_card
+from tools.site import build_site, render_index, script_json, space_card
 from tools.site_vendor import read_pins, template_dir
+from tools.text import slugify
 
 DATA = re.compile(r'<script id="gallery-data" type="application/json">(.*?)</script>', re.S)
 
@@ -148,9 +149,10 @@ def test_pins() -> None:
 
 
 def test_slug() -> None:
-    assert slug("Tour Eiffel!") == "tour-eiffel"
-    assert slug("Île de la Cité") == "ile-de-la-cite"
-    assert slug("東京") == "item"
+    assert slugify("Tour Eiffel!") == "tour-eiffel"
+    assert slugify("Île de la Cité") == "ile-de-la-cite"
+    assert slugify("Sacré-Cœur") == "sacre-coeur"
+    assert slugify("東京") == "item"
 
 
 def test_preview_serves_with_space_headers(make_gallery: GalleryMaker, tmp_path: Path) -> None:

@@ -11,10 +11,8 @@ the viewer puts titles on screen with ``textContent``: a title is always text, n
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import tempfile
-import unicodedata
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +30,7 @@ from tools.site_vendor import (
     read_pins,
     template_dir,
 )
+from tools.text import slugify
 
 STATIC_FILES = ("viewer.js", "style.css")
 SHORT_DESCRIPTION_MAX = 60  # the Hub rejects longer card descriptions
@@ -111,7 +110,7 @@ def _copy_media(gallery: Gallery, work: Path) -> dict[str, Any]:
     items = []
     used: set[str] = set()
     for index, item in enumerate(gallery.items, start=1):
-        stem = f"{index:02d}-{slug(item.name)}"
+        stem = f"{index:02d}-{slugify(item.name, max_len=40)}"
         while stem in used:
             stem += "-x"
         used.add(stem)
@@ -214,13 +213,6 @@ def space_card(gallery: Gallery) -> str:
 
 def _yaml_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
-
-
-def slug(name: str) -> str:
-    """An ASCII file-name stem for a title (``"Tour Eiffel!"`` → ``"tour-eiffel"``)."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    stem = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
-    return stem[:40].strip("-") or "item"
 
 
 def _md(text: str) -> str:
