@@ -63,6 +63,23 @@ def open_harness(settings: Settings, *, progress: Callable[[Any], None] | None =
                          max_workers=max_workers, deployer=deployer)
 
 
+# Fonts with Latin-1 and Latin Extended glyphs ("Panthéon", "Sacré-Cœur"); Pillow finds a bare
+# file name in the system font folders. Its built-in default lacks many accented letters.
+LABEL_FONTS = ("DejaVuSans.ttf", "LiberationSans-Regular.ttf", "NotoSans-Regular.ttf",
+               "Arial.ttf")
+
+
+def _label_font(size: int = 15) -> Any:
+    from PIL import ImageFont
+
+    for name in LABEL_FONTS:
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size=size)
+
+
 def contact_sheet(workspace: Path, out: Path | None = None, *, thumb: int = 256) -> Path | None:
     """A grid of the gallery's source images with their names, as one PNG.
 
@@ -85,13 +102,14 @@ def contact_sheet(workspace: Path, out: Path | None = None, *, thumb: int = 256)
     rows = (len(tiles) + cols - 1) // cols
     sheet = Image.new("RGB", (cols * thumb, rows * (thumb + 24)), "black")
     draw = ImageDraw.Draw(sheet)
+    font = _label_font()
     for i, (name, path) in enumerate(tiles):
         x, y = (i % cols) * thumb, (i // cols) * (thumb + 24)
         with Image.open(path) as image:
             picture = image.convert("RGB")
         picture.thumbnail((thumb, thumb))
         sheet.paste(picture, (x + (thumb - picture.width) // 2, y))
-        draw.text((x + 6, y + thumb + 4), name[:40], fill="white")
+        draw.text((x + 6, y + thumb + 3), name[:40], fill="white", font=font)
     target = out or workspace / "contact-sheet.png"
     import io
 

@@ -21,6 +21,13 @@ def test_pictures_are_deterministic_distinct_and_on_black() -> None:
     assert np.array_equal(tower, draw_subject("the  Eiffel tower at dusk", 128, 128))
     arch = draw_subject("Arc de Triomphe", 128, 128)
     assert shape_for("Arc de Triomphe") == "arch" and shape_for("Eiffel Tower") == "tower"
+    # The subject leads the prompt: its keyword wins over later, generic words.
+    assert shape_for("Notre-Dame de Paris, a single solid monument on black") == "cathedral"
+    assert shape_for("Sacré-Cœur, the whole building in frame") == "dome"
+    # Same shape, different subjects: different proportions, so different silhouettes.
+    pantheon, invalides = draw_subject("Panthéon", 96, 96), draw_subject("Les Invalides", 96, 96)
+    assert shape_for("Panthéon") == shape_for("Les Invalides") == "dome"
+    assert not np.array_equal(pantheon.max(axis=2) > 0, invalides.max(axis=2) > 0)
     tower_mask, arch_mask = tower.max(-1) > 0, arch.max(-1) > 0
     assert (tower_mask != arch_mask).mean() > 0.1
     assert tower[0, 0].tolist() == [0, 0, 0] and tower[-1, -1].tolist() == [0, 0, 0]

@@ -1,8 +1,10 @@
 """The image stand-in's painter: a deterministic silhouette of the prompt's subject on black.
 
-The shape comes from keywords in the prompt (tower, arch, dome, pyramid, obelisk, cathedral)
-or, failing those, from a hash of the prompt; the colour always comes from the hash, so two
-prompts give recognisably different pictures and one prompt always gives the same picture.
+The shape comes from the earliest keyword in the prompt (tower, arch, dome, pyramid, obelisk,
+cathedral; the subject leads the prompt, so "Notre-Dame, a single solid monument…" is a
+cathedral) or, failing those, from a hash of the prompt. The colour and the proportions
+(width, height, how many windows) come from the hash, so two subjects of the same shape
+still look different, and one prompt always gives the same picture.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     "dome": ("dome", "dôme", "pantheon", "panthéon", "basilica", "sacré", "capitol",
              "invalides", "mosque"),
     "pyramid": ("pyramid", "pyramide", "louvre", "ziggurat"),
-    "obelisk": ("obelisk", "obélisque", "column", "colonne", "monument", "concorde"),
+    "obelisk": ("obelisk", "obélisque", "column", "colonne", "concorde", "garnier"),
     "cathedral": ("cathedral", "cathédrale", "notre", "church", "église", "chapel",
                   "abbey", "chapelle"),
 }
@@ -35,12 +37,19 @@ def subject_digest(prompt: str) -> bytes:
 
 
 def shape_for(prompt: str) -> str:
-    """The silhouette for a prompt: a keyword match first, else the hash."""
+    """The silhouette for a prompt: the earliest keyword in it, else the hash."""
     text = f" {prompt.lower()} "
-    for shape, words in KEYWORDS.items():
-        if any(word in text for word in words):
-            return shape
+    found = [(text.find(word), shape) for shape, words in KEYWORDS.items() for word in words
+             if word in text]
+    if found:
+        return min(found)[1]
     return SHAPES[subject_digest(prompt)[0] % len(SHAPES)]
+
+
+def proportions_for(prompt: str) -> tuple[float, float, int]:
+    """Width scale, height scale and window count chosen by the prompt's hash."""
+    digest = subject_digest(prompt)
+    return 0.78 + digest[4] / 255 * 0.32, 0.82 + digest[5] / 255 * 0.18, 2 + digest[6] % 4
 
 
 def colour_for(prompt: str) -> tuple[float, float, float]:
@@ -50,7 +59,7 @@ def colour_for(prompt: str) -> tuple[float, float, float]:
     return colorsys.hsv_to_rgb(hue, 0.45 + digest[3] / 255 * 0.35, 0.85)
 
 
-def _polys(shape: str) -> tuple[list[Poly], list[Poly]]:
+def _polys(shape: str, windows: int = 4) -> tuple[list[Poly], list[Poly]]:
     """Filled and cut-out polygons in unit coordinates (x right, y down)."""
     fill: list[Poly] = []
     cut: list[Poly] = []
@@ -67,7 +76,8 @@ def _polys(shape: str) -> tuple[list[Poly], list[Poly]]:
         fill.append([(0.2, 0.9), (0.2, 0.55), (0.8, 0.55), (0.8, 0.9)])
         fill.append(_ellipse_poly(0.5, 0.55, 0.27, 0.3, upper=True))
         fill.append([(0.47, 0.25), (0.47, 0.14), (0.53, 0.14), (0.53, 0.25)])
-        for x in (0.28, 0.4, 0.6, 0.72):
+        for x in np.linspace(0.28, 0.72, windows):
+            x = float(x)
             cut.append([(x - 0.025, 0.85), (x - 0.025, 0.62), (x + 0.025, 0.62), (x + 0.025, 0.85)])
     elif shape == "pyramid":
         fill.append([(0.08, 0.85), (0.5, 0.18), (0.92, 0.85)])
@@ -115,9 +125,12 @@ def draw_subject(prompt: str, width: int, height: int) -> npt.NDArray[np.uint8]:
     ox, oy = (width - side) / 2, (height - side) / 2
     mask = Image.new("L", (width, height), 0)
     pen = ImageDraw.Draw(mask)
-    fill, cut = _polys(shape_for(prompt))
+    sx, sy, windows = proportions_for(prompt)
+    fill, cut = _polys(shape_for(prompt), windows)
     for poly, value in [(p, 255) for p in fill] + [(p, 0) for p in cut]:
-        pen.polygon([(ox + x * side, oy + y * side) for x, y in poly], fill=value)
+        # Scale about the centre line and the ground (y = 0.92), so the base stays put.
+        pen.polygon([(ox + (0.5 + (x - 0.5) * sx) * side, oy + (0.92 - (0.92 - y) * sy) * side)
+                     for x, y in poly], fill=value)
     alpha = np.asarray(mask, np.float32) * np.float32(1.0 / 255.0)
     ys = np.arange(height, dtype=np.float32)[:, None]  # broadcast, not a full grid: fast
     xs = np.arange(width, dtype=np.float32)[None, :]
