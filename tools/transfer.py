@@ -69,7 +69,7 @@ def download(
         SpaceTimeoutError: the connection failed after the deadline.
     """
     if url.startswith("data:"):
-        write_atomic(target, base64.b64decode(url.split(",", 1)[1]))
+        write_atomic(target, _decode_data_url(url, cap, space=space, endpoint=endpoint))
         return
     part = target.with_name(f".{target.name}.part")
     try:
@@ -105,3 +105,20 @@ def download(
                               deadline_passed=bool(deadline_passed())) from exc
     finally:
         part.unlink(missing_ok=True)
+
+
+def _decode_data_url(url: str, cap: int, *, space: str, endpoint: str | None) -> bytes:
+    """The bytes of a base64 ``data:`` URL, within ``cap``."""
+    head, comma, payload = url.partition(",")
+    if not comma or not head.endswith(";base64"):
+        raise DownloadError("a data: URL output is not base64 data", space=space,
+                            endpoint=endpoint)
+    if len(payload) * 3 // 4 > cap:
+        raise DownloadError(f"a data: URL output is over the {cap:,}-byte cap", space=space,
+                            endpoint=endpoint,
+                            hint="raise max_download_bytes if the file is legitimately large")
+    try:
+        return base64.b64decode(payload, validate=True)
+    except ValueError as exc:  # binascii.Error
+        raise DownloadError(f"a data: URL output is not valid base64 ({exc})", space=space,
+                            endpoint=endpoint) from exc
