@@ -74,7 +74,11 @@ class Handler(BaseHTTPRequestHandler):
         self.space.requests.append(Request(self.command, self.path,
                                            self.headers.get("Authorization"),
                                            {k.lower(): v for k, v in self.headers.items()}))
-        route = self.space.routes.get(self.path.split("?", 1)[0])
+        path = self.path.split("?", 1)[0]
+        route = self.space.routes.get(path)
+        if route is None:  # "prefix*" routes answer every path that starts with the prefix
+            route = next((r for key, r in self.space.routes.items()
+                          if key.endswith("*") and path.startswith(key[:-1])), None)
         if route is None:
             status, headers, body = 404, {"Content-Type": "text/plain"}, b"not found"
         else:
@@ -82,7 +86,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         headers = {"Content-Length": str(len(body)), **headers}
         for key, value in headers.items():
-            self.send_header(key, value)
+            if value:  # an empty value leaves the header out
+                self.send_header(key, value)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
