@@ -91,6 +91,9 @@ def run_info(args: argparse.Namespace) -> int:
 
 def run_convert(args: argparse.Namespace) -> int:
     from tools.splat.convert import convert
+    from tools.splat.streaming import return_freed_memory_at_once
+
+    return_freed_memory_at_once()
 
     result = convert(
         args.input, args.output, flip_y=args.flip_y, rotate=args.rotate, frame=args.frame,

@@ -35,7 +35,7 @@ def _and_rows(out: Mask, b: Mask) -> None:
 
 def row_max(a: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """a.max(axis=1) of a narrow (N, C) array, a column at a time (same values, NaN kept)."""
-    out = a[:, 0].copy()
+    out: npt.NDArray[np.float32] = a[:, 0].copy()
     for j in range(1, a.shape[1]):
         np.maximum(out, a[:, j], out=out)
     return out

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tools.splat.clean import _sample, finite_mask, quantile, quantiles, row_max, sample_step
-from tools.splat.frame import squared_distances, extent_of
+from tools.splat.frame import extent_of, squared_distances
 from tools.splat.model import Splat, alphas_of
 
 HIST_BINS = 10

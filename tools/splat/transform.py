@@ -222,11 +222,14 @@ def transform_positions(positions: npt.NDArray[np.float32], transform: Transform
     return np.ascontiguousarray(p, np.float32)
 
 
-def transform_scales(scales: npt.NDArray[np.float32],
-                     transform: Transform) -> npt.NDArray[np.float32]:
-    """Log-scales under ``transform``: ``log(scale)`` added."""
+def transform_scales(scales: npt.NDArray[np.float32], transform: Transform, *,
+                     inplace: bool = False) -> npt.NDArray[np.float32]:
+    """Log-scales under ``transform``: ``log(scale)`` added (``inplace``: to ``scales``)."""
     if transform.scale != 1.0:
-        return scales + np.float32(np.log(transform.scale))
+        if inplace:
+            scales += np.float32(np.log(transform.scale))
+            return scales
+        return np.asarray(scales + np.float32(np.log(transform.scale)), np.float32)
     return scales
 
 

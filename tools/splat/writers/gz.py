@@ -96,7 +96,7 @@ class Stream:
 
     def write(self, data: Data) -> None:
         """Append ``data`` (it must not change afterwards; it is not copied)."""
-        view = memoryview(data).cast("B")
+        view = memoryview(data).cast("B")  # type: ignore[arg-type]
         if self._buf:
             take = min(len(view), PIECE_BYTES - len(self._buf))
             self._buf += view[:take]

@@ -96,21 +96,29 @@ def _buckets(positions: npt.NDArray[np.float32]) -> tuple[
     """
     n = positions.shape[0]
     lo = np.array([positions[:, i].min() for i in range(3)], np.float32)
-    blk = []
-    for i in range(3):  # block index along each axis, as small an integer type as will do
-        b = np.floor((positions[:, i] - lo[i]) / np.float32(BLOCK_SIZE))
-        blk.append(b.astype(np.int32 if float(b.max()) < 2**31 - 1 else np.int64))
+
+    def block(i: int, rows: npt.NDArray[np.integer] | slice) -> npt.NDArray[np.floating]:  # type: ignore[type-arg]
+        return np.asarray(np.floor((positions[rows, i] - lo[i]) / np.float32(BLOCK_SIZE)))
+
+    dims, key = [], None
+    for i in range(3):  # key = (bx * dims_y + by) * dims_z + bz, in as small a type as will do
+        b = block(i, slice(None))
+        dims.append(int(b.max()) + 1)
+        if key is None:
+            total = dims[0]
+            key = b.astype(np.int32 if total < 2**31 else np.int64)
+        else:
+            total *= dims[i]
+            if total >= 2**31 and key.dtype != np.int64:
+                key = key.astype(np.int64)
+            key *= dims[i]
+            key += b.astype(key.dtype)
         del b
-    dims = [int(b.max()) + 1 for b in blk]
-    key = blk[0].astype(np.int64)
-    key *= dims[1]
-    key += blk[1]
-    key *= dims[2]
-    key += blk[2]
-    if int(key.max()) < 1 << 16:  # few blocks (a framed object): a radix sort, same order
-        order = np.argsort(key.astype(np.uint16), kind="stable")
-    else:
-        order = np.argsort(key, kind="stable")
+    assert key is not None
+    if total <= 1 << 16:  # few blocks (a framed object): a radix sort, same stable order
+        key = key.astype(np.uint16)
+    index = np.int32 if n < 2**31 - 1 else np.intp
+    order = np.argsort(key, kind="stable").astype(index)
     key = key[order]
     starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
     del key
@@ -122,8 +130,10 @@ def _buckets(positions: npt.NDArray[np.float32]) -> tuple[
     np.subtract.at(edge, starts + n_full * BUCKET_SIZE, 1)
     is_full = np.cumsum(edge[:n], dtype=np.int8).view(np.bool_)
     del edge
-    index = np.int32 if n < 2**31 - 1 else np.intp
-    rows = np.concatenate((order[is_full], order[~is_full])).astype(index)
+    rows = np.empty(n, index)
+    full_rows = int(np.count_nonzero(is_full))
+    rows[:full_rows] = order[is_full]
+    rows[full_rows:] = order[~is_full]
     del is_full
     partial = (counts % BUCKET_SIZE).astype(np.uint32)
     has_partial = partial > 0
@@ -131,11 +141,10 @@ def _buckets(positions: npt.NDArray[np.float32]) -> tuple[
                                     np.flatnonzero(has_partial)))
     first = order[starts]
     del order
-    block_of_group = np.column_stack([b[first].astype(np.int64) for b in blk])
+    block_of_group = np.column_stack([block(i, first).astype(np.int64) for i in range(3)])
     centres = (block_of_group[bucket_groups] * BLOCK_SIZE + lo + BLOCK_SIZE / 2).astype(np.float32)
     full_total = int(n_full.sum())
     # bucket index of each output row: full buckets hold 256 consecutive rows
-    full_rows = full_total * BUCKET_SIZE
     row_bucket = np.empty(n, index)
     row_bucket[:full_rows] = np.arange(full_rows) // BUCKET_SIZE
     row_bucket[full_rows:] = np.repeat(np.arange(full_total, len(bucket_groups)),
@@ -155,33 +164,24 @@ def sh_range_of(lo: float, hi: float) -> tuple[float, float]:
     return lo, hi
 
 
-def encode_centres(rec: np.ndarray, positions: npt.NDArray[np.float32],  # type: ignore[type-arg]
-                   plan: Layout) -> None:
-    """Fill the records' centres (``rec["c"]``) from the positions of the written splats."""
-    if plan.rows is None:
-        rec["c"] = positions
-        return
-    assert plan.row_bucket is not None
-    for a in range(0, len(plan.rows), ROWS):
-        rows = plan.rows[a:a + ROWS]
-        delta = positions[rows].astype(np.float64) - plan.centres[plan.row_bucket[a:a + ROWS]]
-        q = np.floor(delta * (SCALE_RANGE / (BLOCK_SIZE / 2)) + 0.5) + SCALE_RANGE
-        rec["c"][a:a + ROWS] = np.clip(q, 0, 2 * SCALE_RANGE + 1)
+def side_dtype(level: int, sh_degree: int) -> np.dtype[np.void]:
+    """What a splat's record holds besides its centre and scale (rotation, colour, SH), as
+    stored: kept in the input's order until the layout is known. At level 2 the SH stays
+    float32 (its 8-bit range is the whole file's)."""
+    rec = record_dtype(level, sh_degree)
+    fields = [("r", rec["r"]), ("rgba", rec["rgba"])]
+    if sh_degree:
+        fields.append(("sh", np.dtype((np.float32, SH_COMPONENTS[sh_degree])) if level == 2
+                       else rec["sh"]))
+    return np.dtype(fields)
 
 
-def encode_fields(rec: np.ndarray, splat: Splat, level: int,  # type: ignore[type-arg]
-                  sh_lo: float, sh_hi: float, rgba: np.ndarray | None = None) -> None:  # type: ignore[type-arg]
-    """Fill scale, rotation, colour and SH of records ``rec`` (one per splat, same order)."""
-    rec["s"] = np.minimum(np.exp(splat.scales), 65504.0)
-    rec["r"] = unit_quaternions(splat)
-    rec["rgba"] = rgba8(splat) if rgba is None else rgba
+def encode_side(out: np.ndarray, splat: Splat) -> None:  # type: ignore[type-arg]
+    """Fill rotation, colour and SH (``side_dtype``) of one row of ``out`` per splat."""
+    out["r"] = unit_quaternions(splat)
+    out["rgba"] = rgba8(splat)
     if splat.sh_degree:
-        sh = sh_components(splat)
-        if level == 2:
-            v = (np.clip(sh, sh_lo, sh_hi) - sh_lo) / (sh_hi - sh_lo) * 255.0
-            rec["sh"] = np.clip(np.floor(v), 0, 255)
-        else:
-            rec["sh"] = sh
+        out["sh"] = sh_components(splat)
 
 
 def alpha8_kept(opacities: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
@@ -201,39 +201,66 @@ def write_ksplat(splat: Splat, f: BinaryIO, *, level: int = 1) -> None:
         raise SplatError(f".ksplat compression level must be 0, 1 or 2, got {level}")
     if splat.sh_degree > 2:
         raise SplatError(".ksplat holds SH degree 0-2", hint="drop band 3 first")
-    rgba = rgba8(splat)
-    keep = rgba[:, 3] >= 1
+    keep = alpha8_kept(splat.opacities)
     if not keep.all():
-        splat, rgba = splat.take(keep), rgba[keep]
+        splat = splat.take(keep)
     if splat.count == 0:
         raise SplatError(NOTHING_OPAQUE)
-    degree, n = splat.sh_degree, splat.count
-    rec = np.empty(n, record_dtype(level, degree))
-    sh_lo, sh_hi = (-DEFAULT_SH_HALF_RANGE, DEFAULT_SH_HALF_RANGE)
-    if degree and level == 2:
-        sh_lo, sh_hi = _sh_range(sh_components(splat))
-    plan = layout(splat.positions, level)
-    encode_centres(rec, splat.positions, plan)
-    if plan.rows is not None:
-        splat, rgba = splat.take(plan.rows), rgba[plan.rows]
-    encode_fields(rec, splat, level, sh_lo, sh_hi, rgba)
-    write_file(f, rec, plan, level, degree, sh_lo, sh_hi)
+    side = np.empty(splat.count, side_dtype(level, splat.sh_degree))
+    encode_side(side, splat)
+    write_records(f, level, splat.sh_degree, splat.positions, splat.scales, side)
 
 
 NOTHING_OPAQUE = "no splat is opaque enough for .ksplat (all 8-bit alphas are 0)"
 
 
-def write_file(f: BinaryIO, rec: np.ndarray, plan: Layout, level: int,  # type: ignore[type-arg]
-               degree: int, sh_lo: float, sh_hi: float) -> None:
-    """Write the headers, the bucket data and the records ``rec`` (in ``plan``'s order)."""
-    n = rec.shape[0]
+def write_records(f: BinaryIO, level: int, degree: int, positions: npt.NDArray[np.float32],
+                  scales: npt.NDArray[np.float32], side: np.ndarray) -> None:  # type: ignore[type-arg]
+    """Write a whole .ksplat: headers, bucket data, then the records in bucket order,
+    gathered and finished (centre, scale, 8-bit SH) a block of rows at a time.
+
+    Args:
+        f: the open output.
+        level: compression level 0-2.
+        degree: SH degree 0-2.
+        positions: (N, 3) of the splats to write, in any order.
+        scales: (N, 3) their log-scales.
+        side: their rotations, colours and SH (:func:`side_dtype`, :func:`encode_side`).
+    """
+    n = positions.shape[0]
+    sh_lo, sh_hi = (-DEFAULT_SH_HALF_RANGE, DEFAULT_SH_HALF_RANGE)
+    if degree and level == 2:
+        sh_lo, sh_hi = _sh_range(side["sh"])
+    plan = layout(positions, level)
+    dtype = record_dtype(level, degree)
     bucket_data = plan.bucket_data()
-    storage = len(bucket_data) + rec.nbytes
     f.write(_main_header(n, level, sh_lo, sh_hi))
-    f.write(_section_header(n, level, degree, len(plan.centres), storage, plan.full,
-                            len(plan.partial)))
+    f.write(_section_header(n, level, degree, len(plan.centres), len(bucket_data)
+                            + n * dtype.itemsize, plan.full, len(plan.partial)))
     f.write(bucket_data)
-    f.write(rec.data)
+    out = np.empty(min(n, ROWS), dtype)
+    for a in range(0, n, ROWS):
+        b = min(n, a + ROWS)
+        rows: npt.NDArray[np.integer] | slice = (  # type: ignore[type-arg]
+            slice(a, b) if plan.rows is None else plan.rows[a:b])
+        rec = out[:b - a]
+        if plan.row_bucket is None:
+            rec["c"] = positions[rows]
+        else:
+            delta = positions[rows].astype(np.float64) - plan.centres[plan.row_bucket[a:b]]
+            q = np.floor(delta * (SCALE_RANGE / (BLOCK_SIZE / 2)) + 0.5) + SCALE_RANGE
+            rec["c"] = np.clip(q, 0, 2 * SCALE_RANGE + 1)
+        rec["s"] = np.minimum(np.exp(scales[rows]), 65504.0)
+        part = side[rows]
+        rec["r"] = part["r"]
+        rec["rgba"] = part["rgba"]
+        if degree:
+            if level == 2:
+                v = (np.clip(part["sh"], sh_lo, sh_hi) - sh_lo) / (sh_hi - sh_lo) * 255.0
+                rec["sh"] = np.clip(np.floor(v), 0, 255)
+            else:
+                rec["sh"] = part["sh"]
+        f.write(rec.data)
 
 
 def _main_header(n: int, level: int, sh_lo: float, sh_hi: float) -> bytes:
