@@ -140,11 +140,18 @@ def quantile(a: npt.NDArray[np.floating], q: float) -> npt.NDArray[np.float64]: 
     return np.asarray(np.partition(a, k, axis=0)[k], np.float64)
 
 
-def quantiles(a: npt.NDArray[np.floating], qs: tuple[float, ...]) -> list[float]:  # type: ignore[type-arg]
-    """:func:`quantile` of a 1-D array at several percentiles, with one partition."""
+def quantiles(a: npt.NDArray[np.floating], qs: tuple[float, ...], *,  # type: ignore[type-arg]
+              inplace: bool = False) -> list[float]:
+    """:func:`quantile` of a 1-D array at several percentiles, with one partition
+    (``inplace``: reorder ``a`` itself rather than a copy)."""
     n = a.shape[0]
     ks = [min(n - 1, max(0, round(q / 100.0 * (n - 1)))) for q in qs]
-    part = np.partition(a, sorted(set(ks)))
+    kth = sorted(set(ks))
+    if inplace:
+        a.partition(kth)
+        part = a
+    else:
+        part = np.partition(a, kth)
     return [float(part[k]) for k in ks]
 
 

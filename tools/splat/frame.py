@@ -56,23 +56,27 @@ def extent_of(positions: npt.NDArray[np.float32], opacities: npt.NDArray[np.floa
     idx = np.flatnonzero(opaque if enough else ok)
     if idx.shape[0] == 0:
         raise SplatError("cannot frame a splat with no finite splats")
-    idx = idx[::sample_step(idx.shape[0])]
+    idx = idx[::sample_step(idx.shape[0])].astype(np.int32 if len(ok) < 2**31 else np.intp)
     # one float64 column at a time (the values of the (M, 3) formulation, less memory):
     # the percentile box first, then the distances from its centre
-    box = [quantiles(positions[idx, j].astype(np.float64), (low, high)) for j in range(3)]
+    box = [quantiles(positions[idx, j].astype(np.float64), (low, high), inplace=True)
+           for j in range(3)]
     centre = [(lo + hi) / 2.0 for lo, hi in box]
     d2 = squared_distances(positions, idx, centre)
-    radius = quantiles(np.sqrt(d2, out=d2), (high,))[0]
+    radius = quantiles(np.sqrt(d2, out=d2), (high,), inplace=True)[0]
     return Extent(centre=(centre[0], centre[1], centre[2]),
                   radius=max(radius, 1e-6), floor=box[1][0])
 
 
-def squared_distances(positions: npt.NDArray[np.float32], idx: npt.NDArray[np.intp] | slice,
-                       centre: list[float]) -> npt.NDArray[np.float64]:
+def squared_distances(positions: npt.NDArray[np.float32],
+                      idx: npt.NDArray[np.integer] | slice,  # type: ignore[type-arg]
+                      centre: list[float]) -> npt.NDArray[np.float64]:
     """Squared distances of ``positions[idx]`` from ``centre``, in float64, summed x, y, z."""
-    d2 = np.square(positions[idx, 0].astype(np.float64) - centre[0])
+    d2 = np.subtract(positions[idx, 0], centre[0], dtype=np.float64)
+    np.square(d2, out=d2)
     for j in (1, 2):
-        d2 += np.square(positions[idx, j].astype(np.float64) - centre[j])
+        t = np.subtract(positions[idx, j], centre[j], dtype=np.float64)
+        d2 += np.square(t, out=t)
     return d2
 
 

@@ -80,10 +80,11 @@ def summarise(count: int, sh_degree: int, positions: npt.NDArray[np.float32],
     ext = extent_of(positions, opacities, np.ones(m, bool))
     # the median centre resists up to half the splats flung away; the percentile box does not
     rows = slice(None, None, sample_step(m))
-    median = [quantiles(positions[rows, j].astype(np.float64), (50.0,))[0] for j in range(3)]
+    median = [quantiles(positions[rows, j].astype(np.float64), (50.0,), inplace=True)[0]
+              for j in range(3)]
     dist = squared_distances(positions, rows, median)
     np.sqrt(dist, out=dist)
-    median_d = quantiles(dist, (50.0,))[0]
+    median_d = quantiles(dist, (50.0,), inplace=True)[0]  # reorders dist: fine for a count
     far = np.count_nonzero(dist > 4.0 * median_d) / dist.shape[0]
     del dist
     hist = np.zeros(HIST_BINS, np.int64)
