@@ -107,16 +107,8 @@ info_docs = json_values | st.fixed_dictionaries(
 
 
 @FUZZ
-@given(info_docs)
-def test_info_parser_is_total(doc: Any) -> None:
-    from tools.schema import parse_info
-
-    _typed_or_ok(parse_info, doc, space="a/b")
-
-
-@FUZZ
 @given(info_docs, st.dictionaries(st.text(max_size=8), json_values, max_size=3))
-def test_binding_arguments_is_total(doc: Any, arguments: dict[str, Any]) -> None:
+def test_info_parser_and_binding_are_total(doc: Any, arguments: dict[str, Any]) -> None:
     from tools.schema import bind_arguments, parse_info
 
     endpoints = _typed_or_ok(parse_info, doc, space="a/b") or {}
