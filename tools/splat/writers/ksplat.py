@@ -247,10 +247,16 @@ def write_records(f: BinaryIO, level: int, degree: int, positions: npt.NDArray[n
         if plan.row_bucket is None:
             rec["c"] = positions[rows]
         else:
-            delta = positions[rows].astype(np.float64) - plan.centres[plan.row_bucket[a:b]]
-            q = np.floor(delta * (SCALE_RANGE / (BLOCK_SIZE / 2)) + 0.5) + SCALE_RANGE
-            rec["c"] = np.clip(q, 0, 2 * SCALE_RANGE + 1)
-        rec["s"] = np.minimum(np.exp(scales[rows]), 65504.0)
+            # floor((p - centre) * 32767 / 2.5 + 0.5) + 32767 in float64, without temporaries
+            q = positions[rows].astype(np.float64)
+            q -= plan.centres[plan.row_bucket[a:b]]
+            q *= SCALE_RANGE / (BLOCK_SIZE / 2)
+            q += 0.5
+            np.floor(q, out=q)
+            q += SCALE_RANGE
+            rec["c"] = np.clip(q, 0, 2 * SCALE_RANGE + 1, out=q)
+        sc = np.exp(scales[rows])
+        rec["s"] = np.minimum(sc, 65504.0, out=sc)
         part = side[rows]
         rec["r"] = part["r"]
         rec["rgba"] = part["rgba"]

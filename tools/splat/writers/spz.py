@@ -76,19 +76,32 @@ def pack_scales(scales: npt.NDArray[np.float32]) -> U8:
 def pack_rotations(q_wxyz: npt.NDArray[np.float32]) -> npt.NDArray[np.uint32]:
     """Smallest-three: 2 bits index of the largest |component| of (x, y, z, w), then three
     10-bit fields (sign bit + 9-bit magnitude / sqrt(1/2)) of the others in order."""
-    q = q_wxyz[:, [1, 2, 3, 0]]
-    largest = np.argmax(np.abs(q), axis=1)
-    n = q.shape[0]
-    sign = np.where(q[np.arange(n), largest] < 0, -1.0, 1.0).astype(np.float32)
-    q = q * sign[:, None]
-    packed = np.zeros(n, np.uint32)
+    cols = (q_wxyz[:, 1], q_wxyz[:, 2], q_wxyz[:, 3], q_wxyz[:, 0])  # x y z w
+    mags = [np.abs(c) for c in cols]
+    # argmax of the magnitudes without a reduction over a 4-wide axis (numpy's slow case):
+    # the larger of each pair, then of the pairs; ties go to the first, as argmax does
+    hi01, hi23 = mags[1] > mags[0], mags[3] > mags[2]
+    second = np.maximum(mags[2], mags[3]) > np.maximum(mags[0], mags[1])
+    largest = np.where(second, hi23.view(np.uint8) + np.uint8(2), hi01.view(np.uint8))
+    negative = [c < 0 for c in cols]
+    # the largest component is made positive: every sign flips if it is negative
+    flip = np.zeros(q_wxyz.shape[0], np.bool_)
     for i in range(4):
-        comp = q[:, i]
-        mag = np.clip(np.rint(np.abs(comp) * (511 / np.sqrt(0.5))), 0, 511).astype(np.uint32)
-        field = mag | (comp < 0).astype(np.uint32) << 9
-        use = largest != i
-        packed = np.where(use, (packed << 10) | field, packed)
-    packed |= largest.astype(np.uint32) << 30
+        flip |= negative[i] & (largest == i)
+    largest = largest.astype(np.uint32)
+    packed = largest << 30
+    scale = 511 / np.sqrt(0.5)
+    for i in range(4):
+        mag = mags[i] * scale  # float64, as numpy computes it
+        np.rint(mag, out=mag)
+        np.clip(mag, 0, 511, out=mag)
+        field = mag.astype(np.uint32)
+        sign = (negative[i] ^ flip) & (cols[i] != 0)  # of q_i * (flip ? -1 : 1)
+        field |= sign.astype(np.uint32) << 9
+        field *= largest != i
+        # the three others in order, the first in the highest bits
+        shift = np.uint32(10 * (3 - i)) - np.uint32(10) * (largest > i)
+        packed |= field << shift
     return packed.astype("<u4")
 
 
