@@ -97,8 +97,10 @@ def worker(jobs: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
     """Run ``jobs`` one after another on this process's stand-ins (faulty and clean)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+    progress = os.fdopen(os.dup(1), "w")
     quiet = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(quiet, 2)  # Gradio logs a traceback for every injected error; the rows say it all
+    os.dup2(quiet, 1)  # smolagents logs each failed step and Gradio a traceback for every
+    os.dup2(quiet, 2)  # injected error; the rows and the table say it all
     from tools.standins import Faults, start_standins
 
     first = jobs[0]
@@ -113,7 +115,7 @@ def worker(jobs: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
             rows.append(row)
             status = "ok" if row["correct_site"] and row["reported_success"] else "FAILED"
             print(f"  run {job['index']:3d} rate {job['rate']:.2f}: {status} "
-                  f"{row['wall_s']:.1f} s, {row['retries']} retries", flush=True)
+                  f"{row['wall_s']:.1f} s, {row['retries']} retries", file=progress, flush=True)
     return rows
 
 
