@@ -65,6 +65,8 @@ def _connect(space: FakeSpace, **kwargs: object) -> SpaceClient:
     ("http://u:p@127.0.0.1:7860/x", "127.0.0.1:7860", False),
     ("http://127.0.0.1:7860@evil.example/x", "127.0.0.1:7860", False),
     ("https://OWNER-NAME.hf.space/x", "owner-name.hf.space", True),
+    ("http://owner-name.hf.space/x", "owner-name.hf.space", False),  # downgraded: refused
+    ("http://my-space.example:7860/x", "my-space.example:7860", False),  # not loopback
     ("https://huggingface.co/api/x", "owner-name.hf.space", True),
     ("http://huggingface.co/api/x", "owner-name.hf.space", False),  # plain http: refused
     ("https://huggingface.co:8443/x", "owner-name.hf.space", False),

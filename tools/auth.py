@@ -7,6 +7,7 @@ else. It is never logged, printed or put in an error message.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -40,6 +41,15 @@ def get_token() -> str | None:
     return value or None
 
 
+def _is_loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
 def may_send_token(url: str, own_host: str) -> bool:
     """Whether ``url`` may receive the token of a Space whose host is ``own_host``.
 
@@ -48,15 +58,16 @@ def may_send_token(url: str, own_host: str) -> bool:
         own_host: the Space's own ``host[:port]``.
 
     Returns:
-        True for the Space's own host (any scheme, same port) and for Hugging Face hosts
-        over https; False for everything else.
+        True for the Space's own host (same port; over https unless it is a loopback
+        address, so a downgrade to plain http never carries the token off the machine)
+        and for Hugging Face hosts over https; False for everything else.
     """
     parts = urlsplit(url)
     if parts.username or parts.password:
         return False
-    if parts.netloc.lower() == own_host.lower():
-        return True
     hostname = (parts.hostname or "").lower()
+    if parts.netloc.lower() == own_host.lower():
+        return parts.scheme == "https" or _is_loopback(hostname)
     if parts.scheme != "https" or parts.port not in (None, 443):
         return False
     return hostname == "huggingface.co" or hostname.endswith(HF_SUFFIXES)
