@@ -74,3 +74,19 @@ def test_stats_and_verdicts() -> None:
     bad = compute_stats(Splat(pos, s.scales, s.rotations, s.opacities, s.sh_dc))
     assert any(p.startswith("exploded") for p in verdict(bad).problems)
     assert compute_stats(make_splat(100)).to_dict()["count"] == 100
+
+
+def test_framed_object_top_and_base_are_inside_the_view_with_room() -> None:
+    """The whole object, spire and base included, sits inside the vertical field of view
+    with room left for the title overlay (a 'zoom out' should not be needed at first)."""
+    import math
+
+    framed, cam = frame(make_splat(20_000, seed=3, floaters=0.0))
+    ys = np.sort(framed.positions[:, 1])
+    top, base = float(ys[int(len(ys) * 0.999)]), float(ys[int(len(ys) * 0.001)])
+    view = np.subtract(cam.target, cam.position)
+    view /= np.linalg.norm(view)
+    for y in (top, base):
+        to_point = np.subtract((cam.target[0], y, cam.target[2]), cam.position)
+        angle = math.degrees(math.acos(float(np.dot(view, to_point / np.linalg.norm(to_point)))))
+        assert angle < cam.fov / 2 * 0.8, f"y={y:.2f} is {angle:.1f} deg off-axis (fov {cam.fov})"

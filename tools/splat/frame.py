@@ -81,7 +81,7 @@ def squared_distances(positions: npt.NDArray[np.float32],
 
 
 def camera_for(extent: Extent, *, fov: float = 50.0, elevation: float = 15.0,
-               margin: float = 1.15) -> Camera:
+               margin: float = 1.3) -> Camera:
     """The camera that shows the robust sphere of ``extent`` from the front (+Z, Y up)."""
     half = math.radians(fov) / 2.0
     distance = extent.radius * margin / math.sin(half)
