@@ -65,7 +65,8 @@ def test_scripted_llm_recovers_from_a_space_error(tmp_path: Path,
                                                   faulty_spaces: Standins) -> None:
     settings = Settings(goal="a temple gallery", output=tmp_path / "run", model="scripted",
                         image_space=faulty_spaces.image_url,
-                        splat_space=faulty_spaces.splat_url, token=SECRET, max_steps=8)
+                        splat_space=faulty_spaces.splat_url, token=SECRET, max_steps=8,
+                        call_attempts=1)  # the harness does not re-call: the model sees it
     model = ScriptedModel()
     harness = build_harness(settings, model=model, model_label="scripted")
     try:
