@@ -4,6 +4,10 @@ Order: read (non-finite splats tolerated, then dropped) -> keep SH bands the out
 hold -> prune (alpha, degenerate) -> decimate -> flip Y (Y-down -> Y-up) -> rotate ->
 frame -> write (atomic). The flip comes before ``rotate``, so rotations are given in the
 Y-up frame.
+
+A PLY going to .ksplat or .spz (without ``max_splats``) takes the streamed route in
+:mod:`tools.splat.streaming`: one pass over the file, a fraction of the memory, the same
+bytes, camera, stats and counts. Everything else runs on a whole :class:`Splat` here.
 """
 
 from __future__ import annotations

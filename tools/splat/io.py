@@ -3,7 +3,8 @@
 The PLY reader parses the header itself and reads the body with numpy in row chunks, finding
 every property by name, so the common float32 layout, files without normals, double
 precision files and files with extra properties all read the same way, fast and with a
-peak memory of about one splat's worth of arrays.
+peak memory of about one splat's worth of arrays. :func:`open_ply` and
+:func:`iter_ply_chunks` give the same rows a chunk at a time (the streamed convert).
 
 Non-finite values: by default a file holding any NaN/inf value is rejected
 (:class:`SplatFormatError`, naming the property and how many splats). Pass

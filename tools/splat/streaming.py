@@ -6,16 +6,18 @@ It gives exactly the bytes, camera, stats and counts of the in-memory pipeline i
 - the PLY body is read in chunks of rows into one reusable buffer;
 - each chunk is pruned at once (non-finite, faint, degenerate: all per-splat tests), the
   SH bands cut, the flip/rotation applied to its quaternions and SH;
-- only positions and opacities of the kept splats (and, for .spz, log-scales) are kept
-  whole: framing needs them all, and it only moves positions and log-scales;
+- positions, opacities, log-scales and the largest log-scale of the kept splats are kept
+  whole (20 + 12 bytes a splat): framing needs them all, and it only moves positions and
+  log-scales; the stats come from them too;
 - .spz: colours, rotations and SH are encoded chunk by chunk and compressed in worker
   threads while the file is still being read (:mod:`tools.splat.writers.gz`); positions,
   alphas and scales follow once the frame is known;
-- .ksplat: the records go in bucket order, which needs the framed positions, so a second
-  pass over the file encodes each chunk's records straight into their slots.
+- .ksplat: rotation, colour and SH are encoded chunk by chunk, in file order (12 bytes a
+  splat at SH0); once the frame is known the bucket layout follows, and the records are
+  gathered into bucket order, finished and written a block at a time.
 
-Peak memory is about the interpreter and numpy, plus 16 bytes a splat (.spz: 28), plus
-the output's records (.ksplat) or the compressed output (.spz).
+One pass over the file. Peak memory: the interpreter and numpy, about 44 bytes a splat at
+SH0 (the PLY has 68), one chunk (about 1 MB of body), and for .spz the compressed output.
 """
 
 from __future__ import annotations

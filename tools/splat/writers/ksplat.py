@@ -6,7 +6,9 @@ buckets (u32) and every bucket's centre (f32x3), then the splat records bucket b
 full buckets first. Buckets are 5.0-unit blocks of the positions' bounding box holding at
 most 256 splats; a record's centre is stored as u16 offsets from its bucket's centre.
 
-Vectorised: the bucket assignment is one stable sort, the records one structured array.
+Vectorised: the bucket assignment is one stable sort; the records are gathered into bucket
+order and written a block at a time (:func:`write_records`), so the writer holds only the
+splats' fields, never a second copy of them.
 """
 
 from __future__ import annotations
