@@ -17,7 +17,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 echo "== installing spacesmith[local,dev] into .venv"
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[local,dev]'
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[local,dev]' 2>&1 \
+  | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
 for dir in tests/js site_template; do
   if [ -f "$dir/package-lock.json" ]; then
