@@ -76,7 +76,11 @@ class SplatFormatError(InputError):
 
 
 class SpaceError(SpacesmithError):
-    """An error about one Space; names the Space and, when known, the endpoint."""
+    """An error about one Space; names the Space and, when known, the endpoint.
+
+    ``retry_after_s`` is set when the Space said how long to wait (Retry-After on a 429 or
+    503, "retry in H:MM:SS" in a ZeroGPU quota error).
+    """
 
     def __init__(
         self,
@@ -84,10 +88,12 @@ class SpaceError(SpacesmithError):
         *,
         space: str,
         endpoint: str | None = None,
+        retry_after_s: float | None = None,
         hint: str | None = None,
     ) -> None:
         self.space = space
         self.endpoint = endpoint
+        self.retry_after_s = retry_after_s
         where = f"Space '{space}'" + (f" endpoint '{endpoint}'" if endpoint else "")
         super().__init__(f"{where}: {message}", hint=hint)
 
@@ -119,18 +125,6 @@ class SpaceUnavailableError(SpaceError):
 class TransientSpaceError(SpaceError):
     default_hint = "the Space is busy or restarting; try again later"
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        space: str,
-        endpoint: str | None = None,
-        retry_after_s: float | None = None,
-        hint: str | None = None,
-    ) -> None:
-        self.retry_after_s = retry_after_s
-        super().__init__(message, space=space, endpoint=endpoint, hint=hint)
-
 
 class SpaceTimeoutError(SpaceError):
     default_hint = "raise --timeout or try again when the Space is less busy"
@@ -138,18 +132,6 @@ class SpaceTimeoutError(SpaceError):
 
 class QuotaError(SpaceError):
     default_hint = "log in with 'hf auth login' (or set HF_TOKEN) for more GPU quota, or wait"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        space: str,
-        endpoint: str | None = None,
-        retry_after_s: float | None = None,
-        hint: str | None = None,
-    ) -> None:
-        self.retry_after_s = retry_after_s
-        super().__init__(message, space=space, endpoint=endpoint, hint=hint)
 
 
 class AppError(SpaceError):
