@@ -20,10 +20,24 @@ echo "== installing spacesmith[local,dev] into .venv"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[local,dev]' 2>&1 \
   | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
+# npm ci with a deadline and a bounded number of tries: a registry download that stalls
+# must not hang the run.
+npm_ci() {
+  local dir=$1 try
+  for try in 1 2 3; do
+    if (cd "$dir" && timeout 240 npm ci --no-audit --no-fund --loglevel=error \
+          --fetch-timeout=60000 --fetch-retries=3); then
+      return 0
+    fi
+    echo "npm ci in $dir failed or timed out (try $try of 3)" >&2
+  done
+  echo "npm ci in $dir failed 3 times: the tests need these pinned packages" >&2
+  return 1
+}
 for dir in tests/js site_template; do
   if [ -f "$dir/package-lock.json" ]; then
     echo "== npm ci in $dir"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    npm_ci "$dir"
   fi
 done
 
