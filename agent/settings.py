@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from tools.auth import get_token
 from tools.text import slugify
 
 DEFAULT_MAX_STEPS = 20
@@ -86,24 +87,6 @@ def default_output(goal: str) -> Path:
 _STOP_WORDS = {"build", "make", "create", "a", "an", "the", "of", "me", "please", "gallery"}
 
 
-def find_token() -> str | None:
-    """The Hugging Face token from ``HF_TOKEN`` or the login file, or None.
-
-    Returns:
-        The token string, or None when the user is not logged in.
-    """
-    for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
-        value = os.environ.get(name, "").strip()
-        if value:
-            return value
-    try:
-        from huggingface_hub import get_token
-    except ImportError:  # pragma: no cover - huggingface_hub is a dependency
-        return None
-    token = get_token()
-    return token or None
-
-
 def from_environment(settings: Settings) -> Settings:
     """Fill what flags left unset from the environment (model, API base, token).
 
@@ -115,5 +98,5 @@ def from_environment(settings: Settings) -> Settings:
     """
     model = settings.model or os.environ.get("SPACESMITH_MODEL") or None
     api_base = settings.api_base or os.environ.get("SPACESMITH_API_BASE") or None
-    token = settings.token or find_token()
+    token = settings.token or get_token()
     return settings.with_(model=model, api_base=api_base, token=token)
