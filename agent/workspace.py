@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from tools.errors import WorkspaceError
+from tools.files import atomic_output
 
 LAYOUT = ("cache", "splats/web", "site")
 
@@ -93,11 +93,5 @@ class Workspace:
 def atomic_write(target: Path, data: bytes) -> None:
     """Write a file through a temporary sibling and a rename, so readers never see half."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(target, mode=0o600) as handle:
+        handle.write(data)

@@ -12,12 +12,12 @@ the destination only when it is complete, so a failed write leaves nothing half-
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from tools import files
 from tools.errors import SplatError
 from tools.splat.model import Splat
 
@@ -32,20 +32,13 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
         SplatError: the destination folder cannot be written.
     """
     dest = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent or ".")
-    except OSError as exc:
-        raise SplatError(f"cannot write into {dest.parent}: {exc.strerror}",
-                         hint="check that the folder exists and is writable") from exc
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; splats are published on a static site
-        with os.fdopen(fd, "wb") as f:
-            yield f
-        os.replace(tmp, dest)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with ExitStack() as stack:
+        try:
+            handle = stack.enter_context(files.atomic_output(dest))
+        except OSError as exc:
+            raise SplatError(f"cannot write into {dest.parent}: {exc.strerror}",
+                             hint="check that the folder exists and is writable") from exc
+        yield handle
 
 
 def write(splat: Splat, path: str | os.PathLike[str], *, level: int = 1,
