@@ -19,11 +19,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agent.chat import ChatSession
-from agent.runner import open_harness
-from agent.settings import Settings
-from agent.workspace import atomic_write
-from tools.standins import start_standins
+from spacesmith.agent.chat.session import ChatSession
+from spacesmith.agent.runs.runner import open_harness
+from spacesmith.agent.runs.settings import Settings
+from spacesmith.agent.runs.workspace import atomic_write
+from spacesmith.tools.standins import start_standins
 
 GOAL = "build a Paris monuments gallery"
 RESULTS = Path(__file__).resolve().parent / "results" / "build.json"
@@ -87,7 +87,7 @@ def main() -> None:
 
 
 def _subjects(n: int) -> list[str]:
-    from agent.intents import THEMES
+    from spacesmith.agent.planner.intents import THEMES
 
     return list(THEMES["paris"][1][:n])
 

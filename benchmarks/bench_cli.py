@@ -46,7 +46,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--starts", type=int, default=9, help="timed starts per command")
     args = parser.parse_args()
-    from tools.splat.synthetic import write_test_ply
+    from spacesmith.tools.splat.synthetic import write_test_ply
 
     with tempfile.TemporaryDirectory() as tmp:
         ply = Path(tmp) / "small.ply"

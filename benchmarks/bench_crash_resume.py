@@ -23,9 +23,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # the driver lives with the tests
 
-from agent.verify import SUBJECTS, site_problems  # noqa: E402
-from agent.workspace import atomic_write  # noqa: E402
+from spacesmith.agent.runs.workspace import atomic_write  # noqa: E402
 from tests.crash_driver import counted_standins, crash_round  # noqa: E402
+from tests.fixtures.verify import SUBJECTS, site_problems  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results" / "crash_resume.json"
 

@@ -41,7 +41,7 @@ ITEMS = 6
 
 
 def _build(goal_path: Path) -> tuple[dict[str, Any], float]:
-    from agent.headless import run_goal_file
+    from spacesmith.agent.runs.headless import run_goal_file
 
     lines: list[str] = []
     start = time.perf_counter()
@@ -54,7 +54,7 @@ def _build(goal_path: Path) -> tuple[dict[str, Any], float]:
 
 
 def _one_run(job: dict[str, Any], spaces: Any, clean: Any, root: Path) -> dict[str, Any]:
-    from agent.verify import call_stats, finished_keys, goal_toml, journal, site_problems
+    from tests.fixtures.verify import call_stats, finished_keys, goal_toml, journal, site_problems
 
     workspace = root / f"run-{job['index']:03d}"
     goal = root / f"goal-{job['index']:03d}.toml"
@@ -101,7 +101,7 @@ def worker(jobs: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 1)  # smolagents logs each failed step and Gradio a traceback for every
     os.dup2(quiet, 2)  # injected error; the rows and the table say it all
-    from tools.standins import Faults, start_standins
+    from spacesmith.tools.standins import Faults, start_standins
 
     first = jobs[0]
     faults = Faults(rate=first["fault_rate"], seed=seed, hang_s=first["hang_s"],
@@ -197,7 +197,7 @@ def main() -> None:
         "cpus": os.cpu_count(), "rows": rows,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    from agent.workspace import atomic_write
+    from spacesmith.agent.runs.workspace import atomic_write
 
     atomic_write(args.out, (json.dumps(result, indent=2, ensure_ascii=False) + "\n").encode())
     print(render_table(result))

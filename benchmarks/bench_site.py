@@ -24,16 +24,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from spacesmith.tools.site.gallery import load_gallery  # noqa: E402
+from spacesmith.tools.site.preview import serve  # noqa: E402
+from spacesmith.tools.site.render import build_site  # noqa: E402
 from tests.fixtures.site import CHROMIUM, CHROMIUM_ARGS, write_gallery  # noqa: E402
-from tools.gallery import load_gallery  # noqa: E402
-from tools.preview import serve  # noqa: E402
-from tools.site import build_site  # noqa: E402
 
 
 def to_spz(gallery_json: Path) -> Path:
     """A copy of the gallery whose splats are .spz files written by the splat toolkit."""
-    from tools.splat.io import read_splat_file
-    from tools.splat.writers import write
+    from spacesmith.tools.splat.io import read_splat_file
+    from spacesmith.tools.splat.writers import write
 
     data = json.loads(gallery_json.read_text())
     for item in data["items"]:

@@ -39,7 +39,7 @@ TARGET_CALL, TARGET_COLD = 0.25, 0.6
 
 def start_server() -> tuple[subprocess.Popen[str], str]:
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", SPACESMITH_FAULTS="")
-    proc = subprocess.Popen([sys.executable, "-m", "agent", "spaces", "serve"], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "spacesmith", "spaces", "serve"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             env=env)
     assert proc.stdout is not None
@@ -60,7 +60,7 @@ def per_call(url: str, calls: int) -> dict[str, float]:
     import httpx
     from gradio_client import Client
 
-    from tools.space_client import SpaceClient
+    from spacesmith.tools.spaces.client import SpaceClient
 
     out = Path(tempfile.mkdtemp(prefix="bench-"))
     ours = SpaceClient.connect(url, token="")

@@ -107,12 +107,12 @@ def main() -> int:
                         help="also run the spacesmith of this git revision (before/after)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from tools.splat.synthetic import make_splat, write_test_ply
+    from spacesmith.tools.splat.synthetic import make_splat, write_test_ply
 
     cases = [("262k SH0", 262_144, 0), ("262k SH3", 262_144, 3), ("1M SH0", 1_048_576, 0)]
     if args.quick:
         cases = cases[:1]
-    py = [sys.executable, "-m", "agent"]
+    py = [sys.executable, "-m", "spacesmith"]
     rows = []
     with tempfile.TemporaryDirectory() as tmp_:
         tmp = Path(tmp_)

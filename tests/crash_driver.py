@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.verify import SUBJECTS, goal_toml
+from tests.fixtures.verify import SUBJECTS, goal_toml
 
 REPO = Path(__file__).resolve().parent.parent
 POLL_S = 0.01
@@ -69,9 +69,9 @@ class Spaces:
 def counted_standins(latency: float) -> Iterator[Spaces]:
     """Both stand-ins, no faults, ``latency`` s added per call, POSTs counted."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from tools.standins.apps import build_image_app, build_splat_app
-    from tools.standins.faults import Faults
-    from tools.standins.server import serve_blocks
+    from spacesmith.tools.standins.apps import build_image_app, build_splat_app
+    from spacesmith.tools.standins.faults import Faults
+    from spacesmith.tools.standins.server import serve_blocks
 
     counter = CallCounter()
     image = serve_blocks(build_image_app(Faults()), title="spacesmith/image-standin: ideogram4",
@@ -100,12 +100,12 @@ def write_goal(path: Path, spaces: Spaces, workspace: Path, subjects: tuple[str,
 def start_run(goal: Path, log: Path) -> subprocess.Popen[bytes]:
     """``spacesmith run GOAL.toml --json`` as a child process, output into ``log``."""
     with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "agent", "run", str(goal), "--json"],
+        return subprocess.Popen([sys.executable, "-m", "spacesmith", "run", str(goal), "--json"],
                                 cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
 
 
 def events(workspace: Path) -> list[dict[str, Any]]:
-    from agent.cache import Journal
+    from spacesmith.agent.calls.cache import Journal
 
     return Journal(workspace / "journal.jsonl").read()
 
@@ -190,7 +190,7 @@ def finish(goal: Path, log: Path, timeout_s: float = 180.0) -> tuple[int, dict[s
 
 def corrupt_files(workspace: Path, *, allow_temporaries: bool) -> list[str]:
     """Files under ``workspace`` that do not parse, and (unless allowed) leftover temporaries."""
-    from tools.splat.io import read_splat_file
+    from spacesmith.tools.splat.io import read_splat_file
 
     bad: list[str] = []
     for path in sorted(workspace.rglob("*")):

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from agent.cli import main
+from spacesmith.agent.cli.main import main
+from spacesmith.tools.site.preview import serve
+from spacesmith.tools.splat.io import read_splat_file
 from tests.fixtures.agent import assert_upright_and_framed, web_splats
-from tools.preview import serve
-from tools.splat.io import read_splat_file
 
 GOAL = "build a gallery of the Panthéon and the Arc de Triomphe"
 
@@ -123,8 +123,8 @@ def test_site_renders_in_the_browser(built: Built, browser: object,
 @pytest.mark.browser
 def test_preview_site_tool_takes_a_screenshot(built: Built, browser: object) -> None:
     """Also while the session's browser fixture runs Playwright in this thread."""
-    from agent.local_tools import PreviewSiteTool
-    from agent.workspace import Workspace
+    from spacesmith.agent.codeagent.local_tools import PreviewSiteTool
+    from spacesmith.agent.runs.workspace import Workspace
 
     shot = PreviewSiteTool(Workspace(built.workspace)).forward()
     image = Image.open(built.workspace / shot)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.cache import CallCache, FanOutError, Journal, call_key, fan_out
+from spacesmith.agent.calls.cache import CallCache, FanOutError, Journal, call_key, fan_out
 
 
 def test_key_counts_file_arguments_by_content(tmp_path: Path) -> None:

@@ -7,10 +7,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from agent.harness import Harness
-from agent.settings import Settings
+from spacesmith.agent.codeagent.harness import Harness
+from spacesmith.agent.runs.settings import Settings
+from spacesmith.tools.hub.deploy import deploy
 from tests.fixtures.fake_hub import WRITE_TOKEN, FakeHub
-from tools.deploy import deploy
 
 
 def test_build_then_deploy(offline_settings: Settings, open_agent: Callable[..., Harness],

@@ -13,9 +13,9 @@ from smolagents.memory import ActionStep
 from smolagents.models import ChatMessage, MessageRole, Model
 from smolagents.monitoring import TokenUsage
 
-from agent.harness import build_harness
-from agent.settings import Settings
-from tools.standins import Faults, Standins, start_standins
+from spacesmith.agent.codeagent.harness import build_harness
+from spacesmith.agent.runs.settings import Settings
+from spacesmith.tools.standins import Faults, Standins, start_standins
 
 SECRET = "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"
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from agent.cache import call_key
-from agent.space_session import SpaceSession
-from tools.errors import (
+from spacesmith.agent.calls.cache import call_key
+from spacesmith.agent.calls.session import SpaceSession
+from spacesmith.tools.errors import (
     AppError,
     BadOutputError,
     ParameterError,
@@ -21,7 +21,7 @@ from tools.errors import (
     SpaceTimeoutError,
     TransientSpaceError,
 )
-from tools.splat.synthetic import write_test_ply
+from spacesmith.tools.splat.synthetic import write_test_ply
 
 SPACE = "owner/splatter"
 KEY = call_key(SPACE, "/generate", {"seed": 1}, set())
@@ -112,7 +112,7 @@ def test_a_corrupt_ply_is_never_cached_and_the_call_is_made_again(tmp_path: Path
     assert client.calls == 2
     retry = next(e for e in session.journal.read() if e["kind"] == "call_retry")
     assert "unreadable splat.ply" in retry["error"] and SPACE in retry["error"]
-    from tools.splat.io import read_splat_file
+    from spacesmith.tools.splat.io import read_splat_file
 
     assert len(read_splat_file(session.workspace / str(result.splat)).positions) == 1500
     assert not [p for p in (session.workspace / "cache").iterdir()
@@ -164,7 +164,7 @@ def test_a_finished_call_is_served_from_the_cache(tmp_path: Path) -> None:
 
 
 def test_a_torn_journal_line_is_skipped_and_ended(tmp_path: Path) -> None:
-    from agent.cache import Journal
+    from spacesmith.agent.calls.cache import Journal
 
     path = tmp_path / "journal.jsonl"
     path.write_text('{"kind": "call", "key": "a"}\n{"kind": "call_st', encoding="utf-8")
@@ -175,7 +175,7 @@ def test_a_torn_journal_line_is_skipped_and_ended(tmp_path: Path) -> None:
 
 
 def test_leftovers_of_a_killed_run_are_swept(tmp_path: Path) -> None:
-    from agent.workspace import Workspace
+    from spacesmith.agent.runs.workspace import Workspace
 
     root = tmp_path / "ws"
     (root / "cache" / ".staging-abc" / "files").mkdir(parents=True)

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from agent.roles import match_role
-from tools.errors import AgentError
-from tools.schema import parse_info
+from spacesmith.agent.calls.roles import match_role
+from spacesmith.tools.errors import AgentError
+from spacesmith.tools.spaces.schema import parse_info
 
 FILE = {"type": "object", "properties": {"path": {}, "meta": {}}}
 

@@ -12,15 +12,15 @@ from PIL import Image
 from smolagents.memory import ActionStep
 from smolagents.monitoring import Timing
 
-from agent import local_tools as lt
-from agent.harness import AUTHORIZED_IMPORTS, Harness
-from agent.models import DEFAULT_MODEL_ID, choose_model
-from agent.prompting import render
-from agent.settings import Settings
-from agent.space_session import SpaceResult
-from agent.space_tools import tool_name
-from agent.workspace import Workspace
-from tools.errors import AgentError, WorkspaceError
+from spacesmith.agent.calls.session import SpaceResult
+from spacesmith.agent.codeagent import local_tools as lt
+from spacesmith.agent.codeagent.harness import AUTHORIZED_IMPORTS, Harness
+from spacesmith.agent.codeagent.models import DEFAULT_MODEL_ID, choose_model
+from spacesmith.agent.codeagent.prompting import render
+from spacesmith.agent.codeagent.space_tools import tool_name
+from spacesmith.agent.runs.settings import Settings
+from spacesmith.agent.runs.workspace import Workspace
+from spacesmith.tools.errors import AgentError, WorkspaceError
 
 MAX_SYSTEM_PROMPT_CHARS = 8_500
 
@@ -132,20 +132,21 @@ def test_instructions_render_strictly() -> None:
 def test_model_choice(tmp_path: Path) -> None:
     base = Settings(goal="g", output=tmp_path)
     offline = choose_model(base)
-    assert offline.offline and "no HF token and no --model" in offline.label
+    assert type(offline.model).__name__ == "OfflinePlanner"
+    assert "no HF token and no --model" in offline.label
     assert choose_model(base.with_(model="offline")).label == "offline planner, no LLM"
     hf = choose_model(base.with_(token="hf_x"))
     assert type(hf.model).__name__ == "InferenceClientModel"
     assert hf.model.model_id == DEFAULT_MODEL_ID
     oai = choose_model(base.with_(model="qwen2.5-coder", api_base="http://127.0.0.1:9/v1"))
     assert type(oai.model).__name__ in ("OpenAIServerModel", "ServerModel")
-    assert "127.0.0.1:9" in oai.label and not oai.offline
+    assert "127.0.0.1:9" in oai.label and type(oai.model).__name__ != "OfflinePlanner"
     assert "hf_x" not in repr(base.with_(token="hf_x"))
 
 
 def test_standins_start_when_no_space_is_named_and_the_hub_is_down(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from agent.runner import spaces_for
+    from spacesmith.agent.runs.runner import spaces_for
 
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
     base = Settings(goal="g", output=tmp_path)
@@ -165,7 +166,7 @@ def test_a_failing_model_is_an_agent_error(offline_settings: Settings,
         def generate(self, *args: object, **kwargs: object) -> object:
             raise ConnectionError("no route to the model server")
 
-    from agent.harness import build_harness
+    from spacesmith.agent.codeagent.harness import build_harness
 
     harness = build_harness(offline_settings, model=Broken(model_id="broken"))
     try:

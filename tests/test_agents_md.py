@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tools.agents_md import parse_agents_md, spec_from_root
-from tools.auth import auth_headers, get_token, may_send_token
-from tools.discovery import resolve, space_host
-from tools.errors import AgentsMdError, DiscoveryError, ForeignHostError
+from spacesmith.tools.errors import AgentsMdError, DiscoveryError, ForeignHostError
+from spacesmith.tools.hub.auth import auth_headers, get_token, may_send_token
+from spacesmith.tools.spaces.agents_md import parse_agents_md, spec_from_root
+from spacesmith.tools.spaces.discovery import resolve, space_host
 
 NEWER = """\
 To use this application (microsoft/TRELLIS.2: Create 3D model from a single image):

@@ -10,7 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli import main
+from spacesmith.agent.cli.main import main
+from spacesmith.tools.errors import (
+    AgentsMdError,
+    DiscoveryError,
+    ForeignHostError,
+    SchemaError,
+    SpacesmithError,
+    SplatFormatError,
+    TransientSpaceError,
+)
 from tests.corpus.fake_space import FakeSpace, fake_space
 from tests.corpus.files import (
     GALLERY_CORPUS,
@@ -20,15 +29,6 @@ from tests.corpus.files import (
     other_splat_corpus,
     ply_corpus,
     valid_ply,
-)
-from tools.errors import (
-    AgentsMdError,
-    DiscoveryError,
-    ForeignHostError,
-    SchemaError,
-    SpacesmithError,
-    SplatFormatError,
-    TransientSpaceError,
 )
 
 HOST = "owner-name.hf.space"
@@ -51,7 +51,7 @@ def one_error_line(capsys: pytest.CaptureFixture[str], code: int, expected_code:
 
 @pytest.mark.parametrize("name", sorted(agents_md_corpus(HOST)))
 def test_malformed_agents_md(name: str) -> None:
-    from tools.agents_md import parse_agents_md
+    from spacesmith.tools.spaces.agents_md import parse_agents_md
 
     text, fragment = agents_md_corpus(HOST)[name]
     with pytest.raises((AgentsMdError, ForeignHostError)) as info:
@@ -61,7 +61,7 @@ def test_malformed_agents_md(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(INFO_CORPUS))
 def test_malformed_info(name: str) -> None:
-    from tools.schema import parse_info
+    from spacesmith.tools.spaces.schema import parse_info
 
     doc, fragment = INFO_CORPUS[name]
     with pytest.raises(SchemaError) as info:
@@ -70,7 +70,7 @@ def test_malformed_info(name: str) -> None:
 
 
 def test_prose_ranges_in_info_are_not_ranges() -> None:
-    from tools.schema import parse_info
+    from spacesmith.tools.spaces.schema import parse_info
 
     eps = parse_info({"named_endpoints": {"/x": {"parameters": [{
         "parameter_name": "n", "type": {"type": "number",
@@ -100,8 +100,8 @@ def space() -> Iterator[FakeSpace]:
 
 @pytest.mark.parametrize("name", sorted(SSE_CORPUS))
 def test_malformed_result_streams(space: FakeSpace, tmp_path: Path, name: str) -> None:
-    from tools.retry import RetryPolicy
-    from tools.space_client import SpaceClient
+    from spacesmith.tools.spaces.client import SpaceClient
+    from spacesmith.tools.spaces.retry import RetryPolicy
 
     stream, error, fragment = SSE_CORPUS[name]
     space.gradio([])
@@ -114,7 +114,7 @@ def test_malformed_result_streams(space: FakeSpace, tmp_path: Path, name: str) -
 
 def test_complete_event_with_odd_outputs_is_not_a_crash(space: FakeSpace,
                                                         tmp_path: Path) -> None:
-    from tools.space_client import SpaceClient
+    from spacesmith.tools.spaces.client import SpaceClient
 
     space.gradio([])
     for data in ("null", '"just text"', "{}", "[[[]]]", "not json"):
@@ -211,7 +211,7 @@ def _other_names() -> list[str]:
 
 @pytest.mark.parametrize("name", _ply_names())
 def test_malformed_ply(ply_files: dict[str, tuple[Path, str]], name: str) -> None:
-    from tools.splat.io import read_splat_file
+    from spacesmith.tools.splat.io import read_splat_file
 
     path, fragment = ply_files[name]
     with pytest.raises(SplatFormatError) as info:
@@ -221,7 +221,7 @@ def test_malformed_ply(ply_files: dict[str, tuple[Path, str]], name: str) -> Non
 
 @pytest.mark.parametrize("name", _other_names())
 def test_malformed_web_splats(other_files: dict[str, tuple[Path, str]], name: str) -> None:
-    from tools.splat.io import read_splat_file
+    from spacesmith.tools.splat.io import read_splat_file
 
     path, fragment = other_files[name]
     with pytest.raises(SplatFormatError) as info:
@@ -325,7 +325,7 @@ def test_cli_errors_go_through_a_real_process(tmp_path: Path) -> None:
 
     bad = tmp_path / "bad.ply"
     bad.write_bytes(b"ply\nformat binary_little_endian 1.0\nelement vertex -3\nend_header\n")
-    proc = subprocess.run([sys.executable, "-m", "agent", "splat", "info", str(bad)],
+    proc = subprocess.run([sys.executable, "-m", "spacesmith", "splat", "info", str(bad)],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("Error: ")

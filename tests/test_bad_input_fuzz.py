@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tools.errors import SpacesmithError
+from spacesmith.tools.errors import SpacesmithError
 
 FUZZ = settings(max_examples=200, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -64,7 +64,7 @@ agents_md_lines = st.builds(
 @FUZZ
 @given(st.lists(agents_md_lines | st.text(max_size=80), max_size=8))
 def test_agents_md_parser_is_total(lines: list[str]) -> None:
-    from tools.agents_md import parse_agents_md
+    from spacesmith.tools.spaces.agents_md import parse_agents_md
 
     spec = _typed_or_ok(parse_agents_md, "\n".join(lines), space="a/b", expected_host=HOST)
     if spec is not None:  # whatever it accepted points at the Space's own host only
@@ -78,7 +78,7 @@ def test_agents_md_parser_is_total(lines: list[str]) -> None:
 @FUZZ
 @given(st.text(max_size=400))
 def test_agents_md_parser_takes_any_text(text: str) -> None:
-    from tools.agents_md import parse_agents_md
+    from spacesmith.tools.spaces.agents_md import parse_agents_md
 
     _typed_or_ok(parse_agents_md, text, space="a/b", expected_host=HOST)
 
@@ -109,7 +109,7 @@ info_docs = json_values | st.fixed_dictionaries(
 @FUZZ
 @given(info_docs, st.dictionaries(st.text(max_size=8), json_values, max_size=3))
 def test_info_parser_and_binding_are_total(doc: Any, arguments: dict[str, Any]) -> None:
-    from tools.schema import bind_arguments, parse_info
+    from spacesmith.tools.spaces.schema import bind_arguments, parse_info
 
     endpoints = _typed_or_ok(parse_info, doc, space="a/b") or {}
     for endpoint in endpoints.values():
@@ -129,8 +129,8 @@ sse_lines = st.lists(
 @FUZZ
 @given(sse_lines)
 def test_sse_parser_is_total(lines: list[str]) -> None:
-    from tools.space_http import error_from_event
-    from tools.sse import iter_events
+    from spacesmith.tools.spaces.http_errors import error_from_event
+    from spacesmith.tools.spaces.sse import iter_events
 
     for event in _typed_or_ok(lambda: list(iter_events(lines))) or []:
         assert isinstance(event.name, str)
@@ -166,7 +166,7 @@ def ply_files(draw: Any) -> bytes:
 
 
 def _read(data: bytes, suffix: str) -> None:
-    from tools.splat.io import read_splat_file
+    from spacesmith.tools.splat.io import read_splat_file
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"f{suffix}"
@@ -260,7 +260,7 @@ def gallery_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @FUZZ
 @given(galleries)
 def test_gallery_validation_is_total(gallery_dir: Path, data: Any) -> None:
-    from tools.gallery import gallery_from_dict
+    from spacesmith.tools.site.gallery import gallery_from_dict
 
     _typed_or_ok(gallery_from_dict, data, base_dir=gallery_dir)
 
@@ -269,7 +269,7 @@ def test_gallery_validation_is_total(gallery_dir: Path, data: Any) -> None:
 @given(st.binary(max_size=200) | st.text(max_size=200).map(str.encode)
        | galleries.map(lambda d: json.dumps(d).encode()))
 def test_gallery_file_loader_is_total(data: bytes) -> None:
-    from tools.gallery import load_gallery
+    from spacesmith.tools.site.gallery import load_gallery
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "gallery.json"
@@ -295,7 +295,7 @@ goal_texts = (st.lists(st.tuples(_toml_keys, _toml_values), max_size=6).map(
 @FUZZ
 @given(goal_texts | st.binary(max_size=100).map(lambda b: b.decode("latin-1")))
 def test_goal_file_parser_is_total(text: str) -> None:
-    from agent.headless import parse_goal_file
+    from spacesmith.agent.runs.headless import parse_goal_file
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "goal.toml"
@@ -306,7 +306,7 @@ def test_goal_file_parser_is_total(text: str) -> None:
 @FEW
 @given(st.binary(max_size=100))
 def test_goal_file_parser_takes_any_bytes(data: bytes) -> None:
-    from agent.headless import parse_goal_file
+    from spacesmith.agent.runs.headless import parse_goal_file
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "goal.toml"

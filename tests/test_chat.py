@@ -14,9 +14,9 @@ from smolagents.memory import ActionStep, TaskStep
 from smolagents.monitoring import Timing, TokenUsage
 from smolagents.utils import AgentExecutionError
 
-from agent.chat import ChatSession, chat_loop, restore_step, serialize_step
-from agent.harness import Harness
-from agent.settings import Settings
+from spacesmith.agent.chat.session import ChatSession, chat_loop, restore_step, serialize_step
+from spacesmith.agent.codeagent.harness import Harness
+from spacesmith.agent.runs.settings import Settings
 
 
 def site_data(workspace: Path) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli import main
+from spacesmith.agent.cli.main import main
 from tests.fixtures.fake_hub import WRITE_TOKEN, FakeHub
 from tests.fixtures.site import GalleryMaker
 
@@ -65,7 +65,7 @@ def test_preview_serves_until_stopped(make_gallery: GalleryMaker, tmp_path: Path
     out = tmp_path / "site"
     assert main(["site", "build", str(make_gallery(1)), "-o", str(out)]) == 0
     proc = subprocess.Popen(
-        [sys.executable, "-m", "agent", "site", "preview", str(out), "--port", "0"],
+        [sys.executable, "-m", "spacesmith", "site", "preview", str(out), "--port", "0"],
         stdout=subprocess.PIPE, text=True,
     )
     try:

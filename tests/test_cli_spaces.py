@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from agent.cli import main
-from agent.cli_spaces import parse_assignments
+from spacesmith.agent.cli.main import main
+from spacesmith.agent.cli.spaces import parse_assignments
 
 
 def test_call_on_the_splat_standin_returns_a_readable_ply(
@@ -76,8 +76,9 @@ def test_parse_assignments(tmp_path: Path) -> None:
 
 
 def test_call_path_never_imports_gradio() -> None:
-    code = ("import sys, agent.cli as c; c.build_parser(); import agent.cli_spaces, "
-            "tools.space_client; print('gradio' in sys.modules, 'gradio_client' in sys.modules)")
+    code = ("import sys, spacesmith.agent.cli.main as c; c.build_parser(); "
+            "import spacesmith.agent.cli.spaces, spacesmith.tools.spaces.client; "
+            "print('gradio' in sys.modules, 'gradio_client' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "False False"
@@ -87,7 +88,7 @@ def test_serve_prints_agents_md_urls(monkeypatch: pytest.MonkeyPatch,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     import httpx
 
-    import agent.cli_spaces as cli_spaces
+    import spacesmith.agent.cli.spaces as cli_spaces
 
     fetched: list[str] = []
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from agent.verify import SUBJECTS, site_problems
 from tests.crash_driver import (
     Moment,
     Spaces,
@@ -25,6 +24,7 @@ from tests.crash_driver import (
     kill_at,
     write_goal,
 )
+from tests.fixtures.verify import SUBJECTS, site_problems
 
 LATENCY_S = 0.4  # added to every call, so a kill lands while calls are in flight
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from spacesmith.tools.errors import AuthError, DeployError
+from spacesmith.tools.hub.deploy import deploy, validate_space_id
+from spacesmith.tools.site.gallery import load_gallery
+from spacesmith.tools.site.render import build_site
 from tests.fixtures.fake_hub import READ_TOKEN, WRITE_TOKEN, FakeHub
 from tests.fixtures.site import GalleryMaker
-from tools.deploy import deploy, validate_space_id
-from tools.errors import AuthError, DeployError
-from tools.gallery import load_gallery
-from tools.site import build_site
 
 
 @pytest.fixture
@@ -62,6 +62,15 @@ def test_dry_run_lists_without_network(site_dir: Path) -> None:
     assert result.url == "http://127.0.0.1:9/spaces/alice/gallery"
     assert deploy(site_dir, "alice/gallery", dry_run=True).url == \
         "https://huggingface.co/spaces/alice/gallery"
+
+
+def test_hf_endpoint_is_honoured_as_for_discovery(site_dir: Path, fake_hub: FakeHub,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", fake_hub.url + "/")
+    monkeypatch.setenv("HF_TOKEN", WRITE_TOKEN)  # the one token lookup: env, then the file
+    result = deploy(site_dir, "tester/env")
+    assert result.url == f"{fake_hub.url}/spaces/tester/env"
+    assert "tester/env" in fake_hub.repos
 
 
 def test_no_token(site_dir: Path, fake_hub: FakeHub) -> None:

@@ -13,9 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from agent.headless import run_goal_file
-from agent.verify import SUBJECTS, call_stats, finished_keys, goal_toml, journal, site_problems
-from tools.standins import Faults, Standins, start_standins
+from spacesmith.agent.runs.headless import run_goal_file
+from spacesmith.tools.standins import Faults, Standins, start_standins
+from tests.fixtures.verify import (
+    SUBJECTS,
+    call_stats,
+    finished_keys,
+    goal_toml,
+    journal,
+    site_problems,
+)
 
 LIMITS = {"call_timeout": 3.0, "call_attempts": 3, "retry_backoff_s": 0.05}
 

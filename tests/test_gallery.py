@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from spacesmith.tools.errors import GalleryError
+from spacesmith.tools.site.gallery import Gallery, ViewerSettings, load_gallery
+from spacesmith.tools.splat.model import Camera
 from tests.fixtures.site import GalleryMaker
-from tools.errors import GalleryError
-from tools.gallery import Gallery, ViewerSettings, load_gallery
-from tools.splat.model import Camera
 
 
 def test_minimal_form_computes_the_camera_from_the_file(make_gallery: GalleryMaker) -> None:

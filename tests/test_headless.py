@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.cli import main
-from agent.headless import parse_goal_file
-from tools.errors import GoalFileError
-from tools.standins import Standins
+from spacesmith.agent.cli.main import main
+from spacesmith.agent.runs.headless import parse_goal_file
+from spacesmith.tools.errors import GoalFileError
+from spacesmith.tools.standins import Standins
 
 GOOD = """\
 goal = "build a Paris monuments gallery"

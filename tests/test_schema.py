@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tools.errors import ParameterError, SchemaError
-from tools.schema import Endpoint, bind_arguments, parse_info, positional_data
+from spacesmith.tools.errors import ParameterError, SchemaError
+from spacesmith.tools.spaces.schema import Endpoint, bind_arguments, parse_info, positional_data
 
 
 @pytest.fixture(scope="module")

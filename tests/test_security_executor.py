@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from agent.harness import AUTHORIZED_IMPORTS, Harness
-from agent.sandbox import SandboxExecutor, check_code
-from agent.settings import Settings
+from spacesmith.agent.codeagent.harness import AUTHORIZED_IMPORTS, Harness
+from spacesmith.agent.executor.sandbox import SandboxExecutor, check_code
+from spacesmith.agent.runs.settings import Settings
 
 CANARY = "hf_CANARYexecutor7f3a9c2e5b1d"
 
@@ -58,7 +58,8 @@ def test_authorised_imports_are_glue_only() -> None:
 
 
 ENV_ESCAPES = {
-    # worked before agent/sandbox.py: str.format walks attributes in C, past the dunder check
+    # worked before agent/executor/sandbox.py: str.format walks attributes in C, past the
+    # dunder check
     "str.format globals": ("import statistics\n"
                            "'{0.__globals__[sys].modules[os].environ[HF_TOKEN]}'"
                            ".format(statistics.mean)"),

@@ -2,7 +2,8 @@
 the output folder, oversized downloads are cut off.
 
 Two stdlib servers on 127.0.0.1 with different ports: the Space, and a "foreign host" that
-records what it gets. ``tools.auth.may_send_token`` defines the Space's own origin as the
+records what it gets. ``spacesmith.tools.hub.auth.may_send_token`` defines the Space's own
+origin as the
 exact ``host:port`` (any scheme), plus Hugging Face hosts over https; another port on the
 same address is another origin, and is tested as such.
 """
@@ -16,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from spacesmith.tools.errors import AgentsMdError, DownloadError, ForeignHostError
+from spacesmith.tools.hub.auth import auth_headers, may_send_token
+from spacesmith.tools.spaces.client import SpaceClient
+from spacesmith.tools.spaces.retry import RetryPolicy
 from tests.corpus.fake_space import FakeSpace, fake_space
-from tools.auth import auth_headers, may_send_token
-from tools.errors import AgentsMdError, DownloadError, ForeignHostError
-from tools.retry import RetryPolicy
-from tools.space_client import SpaceClient
 
 TOKEN = "hf_CANARYnetwork5d1e0b7a93c4"
 

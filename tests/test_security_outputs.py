@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 import yaml
 
-from agent.harness import Harness
-from agent.settings import Settings
+from spacesmith.agent.codeagent.harness import Harness
+from spacesmith.agent.runs.settings import Settings
+from spacesmith.tools.site.gallery import gallery_from_dict
+from spacesmith.tools.site.render import build_site
 from tests.corpus.files import valid_ply
-from tools.gallery import gallery_from_dict
-from tools.site import build_site
 
 CANARY = "hf_CANARYoutputs0c9e8d7f6a5b4"
 
@@ -28,7 +28,7 @@ def test_offline_build_and_chat_leave_no_token_anywhere(
         offline_settings: Settings, open_agent: Callable[..., Harness],
         monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
         capsys: pytest.CaptureFixture[str]) -> None:
-    from agent.chat import ChatSession
+    from spacesmith.agent.chat.session import ChatSession
 
     monkeypatch.setenv("HF_TOKEN", CANARY)
     monkeypatch.setenv("SPACESMITH_DEBUG", "1")

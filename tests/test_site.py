@@ -12,13 +12,13 @@ from pathlib import Path
 import jinja2
 import pytest
 
+from spacesmith.tools.errors import SiteError
+from spacesmith.tools.site.gallery import load_gallery
+from spacesmith.tools.site.preview import serve
+from spacesmith.tools.site.render import build_site, render_index, script_json, space_card
+from spacesmith.tools.site.vendor import read_pins, template_dir
+from spacesmith.tools.text import slugify
 from tests.fixtures.site import GalleryMaker
-from tools.errors import SiteError
-from tools.gallery import load_gallery
-from tools.preview import serve
-from tools.site import build_site, render_index, script_json, space_card
-from tools.site_vendor import read_pins, template_dir
-from tools.text import slugify
 
 DATA = re.compile(r'<script id="gallery-data" type="application/json">(.*?)</script>', re.S)
 

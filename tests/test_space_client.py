@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tools.errors import (
+from spacesmith.tools.errors import (
     AppError,
     DiscoveryError,
     ForeignHostError,
@@ -19,8 +19,8 @@ from tools.errors import (
     SpaceTimeoutError,
     TransientSpaceError,
 )
-from tools.retry import RetryPolicy
-from tools.space_client import CallResult, ProgressEvent, SpaceClient
+from spacesmith.tools.spaces.client import CallResult, ProgressEvent, SpaceClient
+from spacesmith.tools.spaces.retry import RetryPolicy
 
 FAST = RetryPolicy(attempts=3, base_s=0.05, max_s=0.2, seed=1)
 
@@ -181,7 +181,7 @@ def test_gr_update_is_unwrapped(tiny_space: Any, tmp_path: Path) -> None:
 
 
 def test_size_cap(tiny_space: Any, tmp_path: Path) -> None:
-    from tools.errors import DownloadError
+    from spacesmith.tools.errors import DownloadError
 
     source = tmp_path / "big.bin"
     source.write_bytes(os.urandom(10_000))

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from tools.errors import DownloadError, QuotaError, TransientSpaceError
-from tools.retry import Deadline, RetryPolicy, with_retries
-from tools.space_client import ProgressEvent, SpaceClient
-from tools.standins.faults import Faults
+from spacesmith.tools.errors import DownloadError, QuotaError, TransientSpaceError
+from spacesmith.tools.spaces.client import ProgressEvent, SpaceClient
+from spacesmith.tools.spaces.retry import Deadline, RetryPolicy, with_retries
+from spacesmith.tools.standins.faults import Faults
 
 FAST = RetryPolicy(attempts=3, base_s=0.05, max_s=0.2, seed=1)
 PROMPT = {"prompt": "a small dome", "width": 256, "height": 256}
@@ -19,7 +19,7 @@ PROMPT = {"prompt": "a small dome", "width": 256, "height": 256}
 @pytest.fixture
 def image_space(serve: Any) -> Any:
     """Start an image stand-in with the given faults: ``image_space(Faults(...))``."""
-    from tools.standins.apps import build_image_app
+    from spacesmith.tools.standins.apps import build_image_app
 
     def start(faults: Faults) -> Any:
         return serve(build_image_app(faults), faults=faults)

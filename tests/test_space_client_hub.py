@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tools.errors import AppError, DiscoveryError, QuotaError, SpaceUnavailableError
-from tools.runtime import wait_until_running
-from tools.space_client import SpaceClient
-from tools.space_http import error_from_event, parse_retry_in
-from tools.sse import iter_events
+from spacesmith.tools.errors import AppError, DiscoveryError, QuotaError, SpaceUnavailableError
+from spacesmith.tools.hub.runtime import wait_until_running
+from spacesmith.tools.spaces.client import SpaceClient
+from spacesmith.tools.spaces.http_errors import error_from_event, parse_retry_in
+from spacesmith.tools.spaces.sse import iter_events
 
 SPACE = "owner/Demo.App"
 HOST = "owner-demo-app.hf.space"

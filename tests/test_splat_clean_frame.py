@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tools.errors import SplatError
-from tools.splat.clean import decimate, drop_nonfinite, prune, remove_outliers
-from tools.splat.frame import frame, robust_extent
-from tools.splat.model import Splat
-from tools.splat.stats import compute_stats, verdict
-from tools.splat.synthetic import make_splat
-from tools.splat.transform import Transform, apply
+from spacesmith.tools.errors import SplatError
+from spacesmith.tools.splat.clean import decimate, drop_nonfinite, prune, remove_outliers
+from spacesmith.tools.splat.frame import frame, robust_extent
+from spacesmith.tools.splat.model import Splat
+from spacesmith.tools.splat.stats import compute_stats, verdict
+from spacesmith.tools.splat.synthetic import make_splat
+from spacesmith.tools.splat.transform import Transform, apply
 
 
 def test_prune_drops_faint_degenerate_and_nonfinite() -> None:

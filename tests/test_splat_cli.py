@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from agent.cli import main
-from tools.errors import SplatError, SplatFormatError
-from tools.splat.convert import convert
-from tools.splat.frame import robust_extent
-from tools.splat.io import read_splat_file
-from tools.splat.model import Splat
-from tools.splat.synthetic import make_splat, write_test_ply
+from spacesmith.agent.cli.main import main
+from spacesmith.tools.errors import SplatError, SplatFormatError
+from spacesmith.tools.splat.convert import convert
+from spacesmith.tools.splat.frame import robust_extent
+from spacesmith.tools.splat.io import read_splat_file
+from spacesmith.tools.splat.model import Splat
+from spacesmith.tools.splat.synthetic import make_splat, write_test_ply
 
 
 def test_info_text_and_json(splat_ply: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -90,7 +90,7 @@ def test_bad_cli_arguments(splat_ply: Path, tmp_path: Path) -> None:
 
 def test_cold_start_does_not_import_heavy_packages(splat_ply: Path, tmp_path: Path) -> None:
     code = (
-        "import sys; from agent.cli import main; "
+        "import sys; from spacesmith.agent.cli.main import main; "
         f"rc = main(['splat', 'convert', {str(splat_ply)!r}, {str(tmp_path / 'o.ksplat')!r}, "
         "'--flip-y', '--frame']); "
         "heavy = [m for m in ('plyfile', 'jinja2', 'httpx', 'smolagents', 'gradio', 'rich') "

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tools.errors import SplatError, SplatFormatError
-from tools.splat.io import read_splat_file
-from tools.splat.model import Splat
-from tools.splat.synthetic import make_splat, write_test_ply
-from tools.splat.writers import write
+from spacesmith.tools.errors import SplatError, SplatFormatError
+from spacesmith.tools.splat.io import read_splat_file
+from spacesmith.tools.splat.model import Splat
+from spacesmith.tools.splat.synthetic import make_splat, write_test_ply
+from spacesmith.tools.splat.writers import write
 
 PlyFactory = Callable[..., tuple[Path, Splat]]
 FIELDS = ("positions", "scales", "rotations", "opacities", "sh_dc", "sh_rest")
@@ -157,7 +157,7 @@ def test_write_is_atomic(tmp_path: Path) -> None:
        shift=st.floats(-50, 50))
 def test_ply_round_trip_property(tmp_path_factory: pytest.TempPathFactory, n: int, degree: int,
                                  seed: int, shift: float) -> None:
-    from tools.splat.transform import translate
+    from spacesmith.tools.splat.transform import translate
 
     src = translate(make_splat(n, sh_degree=degree, seed=seed), (shift, -shift, 0.5 * shift))
     path = tmp_path_factory.mktemp("h") / "p.ply"
@@ -170,7 +170,7 @@ def test_ply_round_trip_property(tmp_path_factory: pytest.TempPathFactory, n: in
        spread=st.floats(0.1, 40.0))
 def test_ksplat_round_trip_property(tmp_path_factory: pytest.TempPathFactory, n: int, seed: int,
                                     level: int, spread: float) -> None:
-    from tools.splat.transform import scale
+    from spacesmith.tools.splat.transform import scale
 
     src = scale(make_splat(n, sh_degree=1, seed=seed), spread)
     path = tmp_path_factory.mktemp("k") / "p.ksplat"

@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 import pytest
 
+from spacesmith.tools.splat.io import read_splat_file
+from spacesmith.tools.splat.model import Splat
+from spacesmith.tools.splat.synthetic import make_splat
+from spacesmith.tools.splat.writers import write
 from tests.fixtures.splats import NodeReference
-from tools.splat.io import read_splat_file
-from tools.splat.model import Splat
-from tools.splat.synthetic import make_splat
-from tools.splat.writers import write
 
 pytestmark = pytest.mark.node
 
@@ -189,7 +189,7 @@ def test_reading_files_written_by_splat_transform(node_reference: NodeReference,
 
 def test_flip_matches_splat_transform_rotate_180_x(node_reference: NodeReference,
                                                    tmp_path: Path) -> None:
-    from tools.splat.transform import flip_y
+    from spacesmith.tools.splat.transform import flip_y
 
     src = make_splat(N, sh_degree=3, seed=8)
     ply = tmp_path / "in.ply"
@@ -205,7 +205,7 @@ def test_flip_matches_splat_transform_rotate_180_x(node_reference: NodeReference
 
 def test_euler_rotation_matches_splat_transform(node_reference: NodeReference,
                                                 tmp_path: Path) -> None:
-    from tools.splat.transform import rotate
+    from spacesmith.tools.splat.transform import rotate
 
     src = make_splat(N, sh_degree=3, seed=9)
     ply = tmp_path / "in.ply"

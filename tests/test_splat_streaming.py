@@ -18,17 +18,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tools.errors import SplatError, SplatFormatError
-from tools.splat import convert as convert_mod
-from tools.splat import streaming
-from tools.splat.convert import ConvertResult, convert
-from tools.splat.io import iter_ply_chunks, open_ply, read_ply
-from tools.splat.model import Splat
-from tools.splat.synthetic import make_splat, write_test_ply
-from tools.splat.transform import Transform
-from tools.splat.writers import gz
-from tools.splat.writers.ksplat import _buckets
-from tools.splat.writers.spz import spz_payload_parts, write_spz
+from spacesmith.tools.errors import SplatError, SplatFormatError
+from spacesmith.tools.splat import convert as convert_mod
+from spacesmith.tools.splat import streaming
+from spacesmith.tools.splat.convert import ConvertResult, convert
+from spacesmith.tools.splat.io import iter_ply_chunks, open_ply, read_ply
+from spacesmith.tools.splat.model import Splat
+from spacesmith.tools.splat.synthetic import make_splat, write_test_ply
+from spacesmith.tools.splat.transform import Transform
+from spacesmith.tools.splat.writers import gz
+from spacesmith.tools.splat.writers.ksplat import _buckets
+from spacesmith.tools.splat.writers.spz import spz_payload_parts, write_spz
 
 FIELDS = ("positions", "scales", "rotations", "opacities", "sh_dc", "sh_rest")
 

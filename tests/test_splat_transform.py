@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tools.errors import SplatError
-from tools.splat.model import Splat
-from tools.splat.synthetic import make_splat
-from tools.splat.transform import (
+from spacesmith.tools.errors import SplatError
+from spacesmith.tools.splat.model import Splat
+from spacesmith.tools.splat.synthetic import make_splat
+from spacesmith.tools.splat.transform import (
     FLIP_SH_SIGNS,
     Transform,
     apply,

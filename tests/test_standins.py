@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tools.standins.draw import draw_subject, shape_for
-from tools.standins.faults import Faults, parse_faults
-from tools.standins.lift import lift, ply_bytes, splat_bytes
+from spacesmith.tools.standins.draw import draw_subject, shape_for
+from spacesmith.tools.standins.faults import Faults, parse_faults
+from spacesmith.tools.standins.lift import lift, ply_bytes, splat_bytes
 
 
 def test_pictures_are_deterministic_distinct_and_on_black() -> None:
@@ -98,7 +98,7 @@ def test_agents_md_names_its_own_port(standins: Any) -> None:
 def test_splat_standin_end_to_end(standins: Any, tmp_path: Path) -> None:
     from plyfile import PlyData
 
-    from tools.space_client import SpaceClient
+    from spacesmith.tools.spaces.client import SpaceClient
 
     with SpaceClient.connect(standins.image_url, token="") as image_space:
         picture = image_space.call("/generate", {"prompt": "Notre-Dame cathedral",
@@ -118,8 +118,8 @@ def test_corrupt_fault_gives_an_unreadable_ply(serve: Any, tmp_path: Path,
                                                sample_png: Path) -> None:
     from plyfile import PlyData
 
-    from tools.space_client import SpaceClient
-    from tools.standins.apps import build_splat_app
+    from spacesmith.tools.spaces.client import SpaceClient
+    from spacesmith.tools.standins.apps import build_splat_app
 
     faults = Faults(rate=1.0, kinds=("corrupt",), seed=0)
     server = serve(build_splat_app(faults), faults=faults)

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from spacesmith.tools.site.gallery import load_gallery
+from spacesmith.tools.site.preview import PreviewServer, serve
+from spacesmith.tools.site.render import build_site
 from tests.fixtures.site import BACKGROUND, write_gallery
-from tools.gallery import load_gallery
-from tools.preview import PreviewServer, serve
-from tools.site import build_site
 
 pytestmark = pytest.mark.browser
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from tools.errors import SplatError
-from tools.splat.model import Splat
+from spacesmith.tools.errors import SplatError
+from spacesmith.tools.splat.model import Splat
 
 Mask = npt.NDArray[np.bool_]
 

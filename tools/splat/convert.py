@@ -6,7 +6,7 @@ frame -> write (atomic). The flip comes before ``rotate``, so rotations are give
 Y-up frame.
 
 A PLY going to .ksplat or .spz (without ``max_splats``) takes the streamed route in
-:mod:`tools.splat.streaming`: one pass over the file, a fraction of the memory, the same
+:mod:`spacesmith.tools.splat.streaming`: one pass over the file, a fraction of the memory, the same
 bytes, camera, stats and counts. Everything else runs on a whole :class:`Splat` here.
 """
 
@@ -17,15 +17,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.errors import SplatError, SplatFormatError
-from tools.splat import clean
-from tools.splat.frame import camera_for, robust_extent
-from tools.splat.frame import frame as frame_splat
-from tools.splat.io import read_splat_file
-from tools.splat.model import Camera, Splat
-from tools.splat.stats import SplatStats, compute_stats
-from tools.splat.transform import Transform, apply
-from tools.splat.writers import write
+from spacesmith.tools.errors import SplatError, SplatFormatError
+from spacesmith.tools.splat import clean
+from spacesmith.tools.splat.frame import camera_for, robust_extent
+from spacesmith.tools.splat.frame import frame as frame_splat
+from spacesmith.tools.splat.io import read_splat_file
+from spacesmith.tools.splat.model import Camera, Splat
+from spacesmith.tools.splat.stats import SplatStats, compute_stats
+from spacesmith.tools.splat.transform import Transform, apply
+from spacesmith.tools.splat.writers import write
 
 MAX_NONFINITE_SHARE = 0.5
 
@@ -98,7 +98,7 @@ def convert(
     if rotate is not None:
         move = Transform.rotate(*rotate) @ move
     if _streamable(src_p, dst_p, sh_degree, max_splats):
-        from tools.splat.streaming import convert_ply
+        from spacesmith.tools.splat.streaming import convert_ply
 
         done = convert_ply(src_p, dst_p, move=move, frame=frame, prune_alpha=prune_alpha,
                            degree_cap=_degree_cap(sh_degree, dst_p), level=level)

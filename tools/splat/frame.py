@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from tools.errors import SplatError
-from tools.splat.clean import finite_mask, opaque_mask, quantiles, sample_step
-from tools.splat.model import Camera, Splat
-from tools.splat.transform import Transform, apply
+from spacesmith.tools.errors import SplatError
+from spacesmith.tools.splat.clean import finite_mask, opaque_mask, quantiles, sample_step
+from spacesmith.tools.splat.model import Camera, Splat
+from spacesmith.tools.splat.transform import Transform, apply
 
 OPAQUE = 0.1
 LOW, HIGH = 2.0, 98.0

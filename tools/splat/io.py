@@ -8,8 +8,8 @@ peak memory of about one splat's worth of arrays. :func:`open_ply` and
 
 Non-finite values: by default a file holding any NaN/inf value is rejected
 (:class:`SplatFormatError`, naming the property and how many splats). Pass
-``allow_nonfinite=True`` to get them anyway; ``tools.splat.convert`` does that and then
-drops those splats (see :func:`tools.splat.clean.drop_nonfinite`).
+``allow_nonfinite=True`` to get them anyway; ``spacesmith.tools.splat.convert`` does that and then
+drops those splats (see :func:`spacesmith.tools.splat.clean.drop_nonfinite`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.errors import SplatFormatError
-from tools.splat.model import SH_C0, SH_COUNTS, Splat, sh_degree_for
+from spacesmith.tools.errors import SplatFormatError
+from spacesmith.tools.splat.model import SH_C0, SH_COUNTS, Splat, sh_degree_for, splat_from_linear
 
 PLY_TYPES = {
     "char": "i1", "int8": "i1", "uchar": "u1", "uint8": "u1",
@@ -60,7 +60,7 @@ def read_splat_file(path: str | os.PathLike[str], *, allow_nonfinite: bool = Fal
         allow_nonfinite: keep splats with NaN/inf values instead of rejecting the file.
 
     Returns:
-        The splats, with the raw 3DGS encodings (see :mod:`tools.splat.model`).
+        The splats, with the raw 3DGS encodings (see :mod:`spacesmith.tools.splat.model`).
 
     Raises:
         SplatFormatError: the file is missing, of an unknown kind, or not a readable splat
@@ -75,11 +75,11 @@ def read_splat_file(path: str | os.PathLike[str], *, allow_nonfinite: bool = Fal
     elif ext == ".splat":
         splat = read_antimatter_splat(p)
     elif ext == ".ksplat":
-        from tools.splat.read_ksplat import read_ksplat
+        from spacesmith.tools.splat.read_ksplat import read_ksplat
 
         splat = read_ksplat(p)
     elif ext == ".spz":
-        from tools.splat.read_spz import read_spz
+        from spacesmith.tools.splat.read_spz import read_spz
 
         splat = read_spz(p)
     else:
@@ -377,27 +377,4 @@ def read_antimatter_splat(path: Path) -> Splat:
         linear_scales=rec["scale"],
         rotations=(rec["rot"].astype(np.float32) - 128.0) / 128.0,
         rgba=rec["rgba"],
-    )
-
-
-def splat_from_linear(
-    *,
-    positions: np.ndarray,  # type: ignore[type-arg]
-    linear_scales: np.ndarray,  # type: ignore[type-arg]
-    rotations: np.ndarray,  # type: ignore[type-arg]
-    rgba: np.ndarray,  # type: ignore[type-arg]
-    sh_rest: np.ndarray | None = None,  # type: ignore[type-arg]
-) -> Splat:
-    """Build a Splat from linear scales and 8-bit RGBA (the web formats' encodings)."""
-    with np.errstate(divide="ignore"):
-        scales = np.log(np.maximum(linear_scales.astype(np.float32), np.float32(1e-30)))
-    colour = rgba[:, :3].astype(np.float32) / 255.0
-    alpha = np.clip(rgba[:, 3].astype(np.float64) / 255.0, 1e-6, 1 - 1e-6)
-    return Splat(
-        positions=np.ascontiguousarray(positions, np.float32),
-        scales=scales.astype(np.float32),
-        rotations=np.ascontiguousarray(rotations, np.float32),
-        opacities=np.log(alpha / (1 - alpha)).astype(np.float32),
-        sh_dc=((colour - 0.5) / SH_C0).astype(np.float32),
-        sh_rest=(sh_rest if sh_rest is not None else np.zeros((len(positions), 0, 3), np.float32)),
     )

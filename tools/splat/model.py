@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from tools.errors import SplatError
+from spacesmith.tools.errors import SplatError
 
 F32 = npt.NDArray[np.float32]
 
@@ -154,3 +154,26 @@ class Camera:
             near=num("near", 0.01),
             far=num("far", 100.0),
         )
+
+
+def splat_from_linear(
+    *,
+    positions: np.ndarray,  # type: ignore[type-arg]
+    linear_scales: np.ndarray,  # type: ignore[type-arg]
+    rotations: np.ndarray,  # type: ignore[type-arg]
+    rgba: np.ndarray,  # type: ignore[type-arg]
+    sh_rest: np.ndarray | None = None,  # type: ignore[type-arg]
+) -> Splat:
+    """Build a Splat from linear scales and 8-bit RGBA (the web formats' encodings)."""
+    with np.errstate(divide="ignore"):
+        scales = np.log(np.maximum(linear_scales.astype(np.float32), np.float32(1e-30)))
+    colour = rgba[:, :3].astype(np.float32) / 255.0
+    alpha = np.clip(rgba[:, 3].astype(np.float64) / 255.0, 1e-6, 1 - 1e-6)
+    return Splat(
+        positions=np.ascontiguousarray(positions, np.float32),
+        scales=scales.astype(np.float32),
+        rotations=np.ascontiguousarray(rotations, np.float32),
+        opacities=np.log(alpha / (1 - alpha)).astype(np.float32),
+        sh_dc=((colour - 0.5) / SH_C0).astype(np.float32),
+        sh_rest=(sh_rest if sh_rest is not None else np.zeros((len(positions), 0, 3), np.float32)),
+    )

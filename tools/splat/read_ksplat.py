@@ -7,10 +7,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from tools.errors import SplatFormatError
-from tools.splat.io import splat_from_linear
-from tools.splat.model import Splat
-from tools.splat.writers.ksplat import (
+from spacesmith.tools.errors import SplatFormatError
+from spacesmith.tools.splat.model import Splat, splat_from_linear
+from spacesmith.tools.splat.writers.ksplat import (
     DEFAULT_SH_HALF_RANGE,
     MAIN_HEADER_BYTES,
     SECTION_HEADER_BYTES,

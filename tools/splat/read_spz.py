@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from tools.errors import SplatFormatError
-from tools.splat.model import SH_COUNTS, Splat
-from tools.splat.writers.spz import COLOR_SCALE, MAGIC
+from spacesmith.tools.errors import SplatFormatError
+from spacesmith.tools.splat.model import SH_COUNTS, Splat
+from spacesmith.tools.splat.writers.spz import COLOR_SCALE, MAGIC
 
 
 def read_spz(path: Path) -> Splat:

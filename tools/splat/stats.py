@@ -11,9 +11,16 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from tools.splat.clean import _sample, finite_mask, quantile, quantiles, row_max, sample_step
-from tools.splat.frame import extent_of, squared_distances
-from tools.splat.model import Splat, alphas_of
+from spacesmith.tools.splat.clean import (
+    _sample,
+    finite_mask,
+    quantile,
+    quantiles,
+    row_max,
+    sample_step,
+)
+from spacesmith.tools.splat.frame import extent_of, squared_distances
+from spacesmith.tools.splat.model import Splat, alphas_of
 
 HIST_BINS = 10
 ROWS = 65536

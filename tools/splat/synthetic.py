@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tools.splat.model import SH_C0, SH_COUNTS, Splat
+from spacesmith.tools.splat.model import SH_C0, SH_COUNTS, Splat
 
 STEM_TOP = 1.0
 CAP_TOP = 1.6
@@ -84,7 +84,7 @@ def make_splat(
         sh_rest=rest.astype(np.float32),
     )
     if y_down:
-        from tools.splat.transform import flip_y
+        from spacesmith.tools.splat.transform import flip_y
 
         splat = flip_y(splat)
     return splat

@@ -19,8 +19,8 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from tools.errors import SplatError
-from tools.splat.model import Splat
+from spacesmith.tools.errors import SplatError
+from spacesmith.tools.splat.model import Splat
 
 F64 = npt.NDArray[np.float64]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from types import TracebackType
 
-from tools.standins.faults import ENV_VAR, Faults, parse_faults
-from tools.standins.server import StandinServer
+from spacesmith.tools.standins.faults import ENV_VAR, Faults, parse_faults
+from spacesmith.tools.standins.server import StandinServer
 
 __all__ = ["Faults", "Standins", "parse_faults", "start_standins"]
 
@@ -67,8 +67,8 @@ def start_standins(
         OSError: a port cannot be bound.
     """
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from tools.standins.apps import build_image_app, build_splat_app
-    from tools.standins.server import serve_blocks
+    from spacesmith.tools.standins.apps import build_image_app, build_splat_app
+    from spacesmith.tools.standins.server import serve_blocks
 
     spec = faults if faults is not None else os.environ.get(ENV_VAR)
     base = parse_faults(spec)

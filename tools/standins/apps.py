@@ -21,9 +21,15 @@ import gradio as gr
 import numpy as np
 import numpy.typing as npt
 
-from tools.standins.draw import draw_subject, shape_for
-from tools.standins.faults import Faults
-from tools.standins.lift import NoForegroundError, crop_to_foreground, lift, ply_bytes, splat_bytes
+from spacesmith.tools.standins.draw import draw_subject, shape_for
+from spacesmith.tools.standins.faults import Faults
+from spacesmith.tools.standins.lift import (
+    NoForegroundError,
+    crop_to_foreground,
+    lift,
+    ply_bytes,
+    splat_bytes,
+)
 
 MODES = ("Default · 20 steps", "Turbo · 12 steps", "Quality · 48 steps")
 GAUSSIAN_COUNTS = ("32768", "65536", "131072", "262144")

@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from tools.standins.faults import Faults
+from spacesmith.tools.standins.faults import Faults
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -17,11 +17,12 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from tools import files
-from tools.errors import SplatError
-from tools.splat.model import Splat
+from spacesmith.tools import files
+from spacesmith.tools.errors import SplatError
+from spacesmith.tools.splat import SPLAT_SUFFIXES
+from spacesmith.tools.splat.model import Splat
 
-FORMATS = (".ply", ".splat", ".ksplat", ".spz")
+FORMATS = SPLAT_SUFFIXES
 
 
 @contextmanager
@@ -90,15 +91,15 @@ def write_atomically(path: str | os.PathLike[str], fill: Callable[[BinaryIO], No
 
 def _dispatch(ext: str, splat: Splat, f: BinaryIO, *, level: int, explicit_sh: bool) -> None:
     if ext == ".ply":
-        from tools.splat.writers.ply import write_ply
+        from spacesmith.tools.splat.writers.ply import write_ply
 
         write_ply(splat, f)
     elif ext == ".splat":
-        from tools.splat.writers.antimatter import write_antimatter
+        from spacesmith.tools.splat.writers.antimatter import write_antimatter
 
         write_antimatter(splat, f)
     elif ext == ".ksplat":
-        from tools.splat.writers.ksplat import write_ksplat
+        from spacesmith.tools.splat.writers.ksplat import write_ksplat
 
         if splat.sh_degree > 2:
             if explicit_sh:
@@ -107,6 +108,6 @@ def _dispatch(ext: str, splat: Splat, f: BinaryIO, *, level: int, explicit_sh: b
             splat = splat.with_sh_degree(2)
         write_ksplat(splat, f, level=level)
     else:
-        from tools.splat.writers.spz import write_spz
+        from spacesmith.tools.splat.writers.spz import write_spz
 
         write_spz(splat, f)

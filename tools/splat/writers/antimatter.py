@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from tools.splat.model import Splat
+from spacesmith.tools.splat.model import Splat
 
 SPLAT_DTYPE = np.dtype(
     [("pos", "<f4", 3), ("scale", "<f4", 3), ("rgba", "u1", 4), ("rot", "u1", 4)]

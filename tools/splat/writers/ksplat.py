@@ -19,9 +19,9 @@ from typing import BinaryIO
 import numpy as np
 import numpy.typing as npt
 
-from tools.errors import SplatError
-from tools.splat.model import Splat, alphas_of
-from tools.splat.writers.antimatter import rgba8, unit_quaternions
+from spacesmith.tools.errors import SplatError
+from spacesmith.tools.splat.model import Splat, alphas_of
+from spacesmith.tools.splat.writers.antimatter import rgba8, unit_quaternions
 
 MAIN_HEADER_BYTES = 4096
 SECTION_HEADER_BYTES = 1024

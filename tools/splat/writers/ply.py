@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from tools.splat.model import Splat
+from spacesmith.tools.splat.model import Splat
 
 CHUNK_ROWS = 65536
 

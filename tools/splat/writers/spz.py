@@ -17,9 +17,9 @@ from typing import BinaryIO
 import numpy as np
 import numpy.typing as npt
 
-from tools.splat.model import Splat, alphas_of
-from tools.splat.writers.antimatter import unit_quaternions
-from tools.splat.writers.gz import BYTES, LZ, ParallelGzip, Stream
+from spacesmith.tools.splat.model import Splat, alphas_of
+from spacesmith.tools.splat.writers.antimatter import unit_quaternions
+from spacesmith.tools.splat.writers.gz import BYTES, LZ, ParallelGzip, Stream
 
 MAGIC = 0x5053474E
 VERSION = 3
@@ -156,7 +156,8 @@ class SpzStreams:
     """The six attribute streams of an spz v3 file, fillable in any order, chunk by chunk.
 
     ``level=None`` compresses each stream with the deflate strategy that suits it (see
-    :mod:`tools.splat.writers.gz`); an integer forces plain zlib at that level everywhere.
+    :mod:`spacesmith.tools.splat.writers.gz`); an integer forces plain zlib at that level
+    everywhere.
     """
 
     def __init__(self, *, level: int | None = None, workers: int | None = None) -> None:

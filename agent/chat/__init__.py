@@ -1,0 +1,1 @@
+"""The chat: turn by turn taste feedback, saved sessions."""

@@ -1,0 +1,1 @@
+"""The smolagents side: CodeAgent construction, models, prompts, Tool adapters."""

@@ -1,0 +1,1 @@
+"""What agent-written code may do, and where it runs."""

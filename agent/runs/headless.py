@@ -1,0 +1,202 @@
+"""Goal-file runs: ``spacesmith run GOAL.toml [--json]``, no prompt, exit codes for scripts.
+
+The goal file (TOML)::
+
+    goal = "build a Paris monuments gallery"     # required, a non-empty string
+    subjects = ["Panthéon", "Arc de Triomphe"]   # optional, non-empty strings
+    model = "offline"                            # optional: "offline", a model id, "litellm/<id>"
+    api_base = "http://localhost:11434/v1"       # optional, an OpenAI-compatible server
+    output = "runs/paris"                        # optional; relative to the goal file
+    offline = false                              # optional: true starts the local stand-ins
+    [spaces]                                     # optional; Hub id, agents.md URL or base URL
+    image = "ideogram-ai/ideogram4"
+    splat = "VAST-AI/TripoSplat"
+    [deploy]                                     # optional
+    space = "user/monuments-de-paris"
+    [limits]                                     # optional, positive numbers
+    max_steps = 20
+    max_space_calls = 40
+    call_timeout = 900        # seconds, one Space call (a hung Space costs this, no more)
+    call_attempts = 3         # tries of a call that failed in a way worth repeating
+    retry_backoff_s = 1.0     # first wait before the client retries a busy Space
+
+Unknown keys are errors (a typo must not be ignored silently). Exit codes: 0 the goal was
+reached, 1 it was not, 2 the goal file is bad (the message names the key).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from spacesmith.agent.runs.settings import Settings, default_output
+from spacesmith.tools.errors import GoalFileError
+
+TOP_KEYS = {"goal", "subjects", "model", "api_base", "output", "offline", "spaces", "deploy",
+            "limits", "num_gaussians"}
+TABLES = {"spaces": {"image", "splat"}, "deploy": {"space"},
+          "limits": {"max_steps", "max_space_calls", "call_timeout", "call_attempts",
+                     "retry_backoff_s"}}
+
+
+def _load_toml(text: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        try:
+            import tomli as tomllib
+        except ImportError as exc:
+            raise GoalFileError("reading goal files on Python 3.10 needs the tomli package",
+                                hint="pip install tomli, or use Python 3.11+") from exc
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise GoalFileError(f"the goal file is not valid TOML: {exc}") from exc
+    except RecursionError as exc:
+        raise GoalFileError("the goal file nests arrays or tables too deeply") from exc
+    return data
+
+
+def _string(data: Mapping[str, Any], key: str, where: str = "") -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise GoalFileError(f"key '{where}{key}' must be a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _positive(data: Mapping[str, Any], key: str, default: int) -> int:
+    value = data.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise GoalFileError(f"key 'limits.{key}' must be a positive integer, got {value!r}")
+    return value
+
+
+def _seconds(data: Mapping[str, Any], key: str, default: float) -> float:
+    value = data.get(key, default)
+    if (not isinstance(value, (int, float)) or isinstance(value, bool)
+            or not 0 < value < float("inf")):
+        raise GoalFileError(f"key 'limits.{key}' must be a positive number of seconds, "
+                            f"got {value!r}")
+    return float(value)
+
+
+def parse_goal_file(path: Path) -> Settings:
+    """Read and check a goal file.
+
+    Args:
+        path: the TOML file.
+
+    Returns:
+        The settings it describes (no token; the environment adds it later).
+
+    Raises:
+        GoalFileError: unreadable, not TOML, an unknown key, a missing or wrong value; the
+            message names the key.
+    """
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise GoalFileError(f"cannot read goal file {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise GoalFileError(f"goal file {path} is not UTF-8 text (byte {exc.start})") from exc
+    data = _load_toml(text)
+    unknown = sorted(set(data) - TOP_KEYS)
+    if unknown:
+        raise GoalFileError(f"unknown key '{unknown[0]}' in {path.name}; known: "
+                            f"{', '.join(sorted(TOP_KEYS))}")
+    tables: dict[str, Mapping[str, Any]] = {}
+    for name, allowed in TABLES.items():
+        table = data.get(name, {})
+        if not isinstance(table, dict):
+            raise GoalFileError(f"key '{name}' must be a table ([{name}])")
+        extra = sorted(set(table) - allowed)
+        if extra:
+            raise GoalFileError(f"unknown key '{name}.{extra[0]}'; "
+                                f"known: {', '.join(sorted(allowed))}")
+        tables[name] = table
+    goal = _string(data, "goal")
+    if goal is None:
+        raise GoalFileError("key 'goal' is missing: say what gallery to build")
+    subjects = data.get("subjects", [])
+    if not isinstance(subjects, list) or not all(isinstance(s, str) and s.strip()
+                                                 for s in subjects):
+        raise GoalFileError("key 'subjects' must be a list of non-empty strings")
+    offline = data.get("offline", False)
+    if not isinstance(offline, bool):
+        raise GoalFileError(f"key 'offline' must be true or false, got {offline!r}")
+    output = _string(data, "output")
+    out_path = Path(output) if output else default_output(goal)
+    if not out_path.is_absolute():
+        out_path = path.resolve().parent / out_path
+    limits = tables["limits"]
+    settings = Settings(
+        goal=goal,
+        output=out_path,
+        model=_string(data, "model"),
+        api_base=_string(data, "api_base"),
+        subjects=tuple(s.strip() for s in subjects),
+        image_space=_string(tables["spaces"], "image", "spaces."),
+        splat_space=_string(tables["spaces"], "splat", "spaces."),
+        deploy_space=_string(tables["deploy"], "space", "deploy."),
+        offline=offline,
+        max_steps=_positive(limits, "max_steps", Settings.max_steps),
+        max_space_calls=_positive(limits, "max_space_calls", Settings.max_space_calls),
+        call_timeout=_seconds(limits, "call_timeout", Settings.call_timeout),
+        call_attempts=_positive(limits, "call_attempts", Settings.call_attempts),
+        retry_backoff_s=_seconds(limits, "retry_backoff_s", Settings.retry_backoff_s),
+    )
+    gaussians = data.get("num_gaussians")
+    if gaussians is not None:
+        if not isinstance(gaussians, (str, int)) or isinstance(gaussians, bool):
+            raise GoalFileError(f"key 'num_gaussians' must be a number, got {gaussians!r}")
+        settings = settings.with_(num_gaussians=str(gaussians))
+    return settings
+
+
+def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
+                  echo: Callable[[str], None] = print) -> int:
+    """Run a goal file to the end and print the report path (or a JSON summary).
+
+    Args:
+        path: the goal file.
+        as_json: print a JSON summary instead of text lines.
+        offline: force the local stand-in Spaces.
+        echo: where lines go (stdout).
+
+    Returns:
+        0 when the goal was reached, 1 when not.
+
+    Raises:
+        GoalFileError: the goal file is bad (exit code 2 through the CLI).
+    """
+    from spacesmith.agent.runs.runner import open_harness, spaces_for
+
+    settings = parse_goal_file(path)
+    if offline:
+        settings = settings.with_(offline=True)
+    with spaces_for(settings) as (resolved, spaces_line):
+        harness = open_harness(resolved)
+        try:
+            outcome = harness.run(harness.task_for(resolved.goal))
+            model_label = harness.model_label
+        finally:
+            harness.close()
+    report = resolved.output.resolve() / "report.md"
+    summary = {
+        "success": outcome.success, "state": outcome.state, "final_answer": outcome.output,
+        "report": str(report), "report_json": str(report.with_suffix(".json")),
+        "site": str(outcome.site_dir) if outcome.site_dir else None, "url": outcome.url,
+        "model": model_label, "spaces": spaces_line, "elapsed_s": round(outcome.elapsed_s, 2),
+    }
+    if as_json:
+        echo(json.dumps(summary, ensure_ascii=False))
+    else:
+        echo(f"{'goal reached' if outcome.success else 'goal NOT reached'}: {outcome.output}")
+        echo(f"model: {model_label}; {spaces_line}")
+        echo(f"report: {report}")
+    return 0 if outcome.success else 1

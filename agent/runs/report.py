@@ -1,0 +1,151 @@
+"""The run report: ``report.md`` for people and ``report.json`` for tools, in the workspace.
+
+It holds the goal, each step's code and result, every Space call (cached or not, time,
+retries), tokens, the artifacts and the final Space URL. The token is never in it: the
+text is scrubbed of it before writing, in case a Space echoed it back.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from smolagents.memory import ActionStep, TaskStep
+
+from spacesmith.agent.runs.workspace import Workspace, atomic_write
+
+MAX_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How one run (one goal, or one chat turn) ended."""
+
+    output: str
+    state: str
+    success: bool
+    steps: int
+    elapsed_s: float
+    site_dir: Path | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What a report is made of: the goal, how it ended, the agent's steps and Space calls."""
+
+    task: str
+    outcome: RunOutcome
+    steps: list[Any]
+    calls: list[dict[str, Any]]
+    workspace: Workspace
+    model_label: str
+    system_prompt_chars: int
+    first_step: int = 0
+
+
+def _clip(text: str | None, limit: int = MAX_TEXT) -> str:
+    if not text:
+        return ""
+    return text if len(text) <= limit else text[:limit] + f"\n… ({len(text) - limit} more chars)"
+
+
+def step_records(steps: list[Any]) -> list[dict[str, Any]]:
+    """Plain records of the agent's memory steps (tasks and actions)."""
+    records: list[dict[str, Any]] = []
+    for step in steps:
+        if isinstance(step, TaskStep):
+            records.append({"type": "task", "task": step.task})
+        elif isinstance(step, ActionStep):
+            usage = step.token_usage
+            records.append({
+                "type": "action",
+                "step": step.step_number,
+                "code": step.code_action or "",
+                "observations": _clip(step.observations),
+                "error": str(step.error) if step.error is not None else None,
+                "duration_s": round(step.timing.duration or 0.0, 3),
+                "input_tokens": usage.input_tokens if usage else 0,
+                "output_tokens": usage.output_tokens if usage else 0,
+                "final": step.is_final_answer,
+            })
+    return records
+
+
+def build_report(record: RunRecord) -> dict[str, Any]:
+    """The report's data (what ``report.json`` holds)."""
+    steps = step_records(record.steps)
+    calls = [e for e in record.calls if e.get("kind") == "call"]
+    ws = record.workspace
+    outcome = record.outcome
+    artifacts = sorted(ws.relative(p) for p in ws.web_dir.glob("*") if p.is_file())
+    if ws.gallery_json.is_file():
+        artifacts.append("gallery.json")
+    return {
+        "goal": record.task,
+        "model": record.model_label,
+        "state": outcome.state,
+        "success": outcome.success,
+        "final_answer": outcome.output,
+        "elapsed_s": round(outcome.elapsed_s, 3),
+        "site": str(outcome.site_dir) if outcome.site_dir else None,
+        "url": outcome.url,
+        "tokens": {
+            "input": sum(s.get("input_tokens", 0) for s in steps),
+            "output": sum(s.get("output_tokens", 0) for s in steps),
+        },
+        "space_calls": {
+            "made": sum(1 for c in calls if not c["cached"] and "error" not in c),
+            "cached": sum(1 for c in calls if c["cached"]),
+            "failed": sum(1 for c in calls if "error" in c),
+            "calls": calls,
+        },
+        "system_prompt_chars": record.system_prompt_chars,
+        "artifacts": artifacts,
+        "steps": steps,
+    }
+
+
+def render_markdown(data: dict[str, Any]) -> str:
+    """The report as Markdown."""
+    out = ["# spacesmith run report\n", f"**Goal:** {data['goal']}\n",
+           f"- model: {data['model']}", f"- state: {data['state']} "
+           f"({'goal reached' if data['success'] else 'goal NOT reached'})",
+           f"- time: {data['elapsed_s']:.1f} s", f"- site: {data['site']}",
+           f"- Space URL: {data['url'] or 'not deployed'}",
+           f"- tokens: {data['tokens']['input']} in, {data['tokens']['output']} out",
+           f"- Space calls: {data['space_calls']['made']} made, "
+           f"{data['space_calls']['cached']} from cache, {data['space_calls']['failed']} failed",
+           f"\n**Final answer:** {data['final_answer']}\n", "## Space calls\n",
+           "| tool | cached | time (s) | attempts | error |", "|---|---|---|---|---|"]
+    for c in data["space_calls"]["calls"]:
+        out.append(f"| {c['tool']} | {'yes' if c['cached'] else 'no'} | {c['elapsed_s']} | "
+                   f"{c['attempts'] if c['attempts'] is not None else '-'} | "
+                   f"{_clip(c.get('error', ''), 120).replace('|', '/')} |")
+    out.append("\n## Steps\n")
+    for s in data["steps"]:
+        if s["type"] == "task":
+            out.append(f"### Task\n\n{s['task']}\n")
+            continue
+        out.append(f"### Step {s['step']} ({s['duration_s']} s)\n\n```python\n{s['code']}\n```\n")
+        if s["observations"]:
+            out.append(f"```text\n{s['observations']}\n```\n")
+        if s["error"]:
+            out.append(f"**Error:** {_clip(s['error'], 600)}\n")
+    out.append("## Artifacts\n")
+    out.extend(f"- {a}" for a in data["artifacts"])
+    return "\n".join(out) + "\n"
+
+
+def write_report(record: RunRecord, *, token: str | None) -> None:
+    """Write ``report.md`` and ``report.json`` in the workspace, atomically, token-free."""
+    data = build_report(record)
+    data["turn_first_step"] = record.first_step
+    texts = {"report.json": json.dumps(data, indent=2, ensure_ascii=False, default=str),
+             "report.md": render_markdown(data)}
+    for name, text in texts.items():
+        if token:
+            text = text.replace(token, "***")
+        atomic_write(record.workspace.root / name, text.encode("utf-8"))

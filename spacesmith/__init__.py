@@ -1,0 +1,132 @@
+"""spacesmith: one sentence in, a deployed 3D Gaussian-splat gallery out.
+
+The public face of the library. Names load on first use, so ``import spacesmith`` stays
+cheap (the CLI imports this package first, too)::
+
+    import spacesmith
+
+    with spacesmith.SpaceClient.connect("VAST-AI/TripoSplat") as space:
+        print(sorted(space.endpoints))
+        result = space.call("/generate", {"image": "photo.png"}, out_dir=Path("out"))
+
+    splat = spacesmith.read_splat("out/model.ply")
+    spacesmith.convert_splat("out/model.ply", "site/model.spz", flip_y=True, frame=True)
+    site = spacesmith.build_site(spacesmith.load_gallery("gallery.json"), "site/")
+    spacesmith.deploy_site("site/", "me/my-gallery")
+
+Every error the library raises is a :class:`SpacesmithError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> (module, attribute)
+_EXPORTS: dict[str, tuple[str, str]] = {
+    # Spaces: discovery, schema, calls
+    "SpaceClient": ("spacesmith.tools.spaces.client", "SpaceClient"),
+    "CallResult": ("spacesmith.tools.spaces.client", "CallResult"),
+    "ProgressEvent": ("spacesmith.tools.spaces.client", "ProgressEvent"),
+    "discover": ("spacesmith.tools.spaces.discovery", "discover"),
+    "SpaceSpec": ("spacesmith.tools.spaces.agents_md", "SpaceSpec"),
+    "Endpoint": ("spacesmith.tools.spaces.schema", "Endpoint"),
+    "Parameter": ("spacesmith.tools.spaces.schema", "Parameter"),
+    # splats
+    "Splat": ("spacesmith.tools.splat.model", "Splat"),
+    "Camera": ("spacesmith.tools.splat.model", "Camera"),
+    "read_splat": ("spacesmith.tools.splat.io", "read_splat_file"),
+    "write_splat": ("spacesmith.tools.splat.writers", "write"),
+    "convert_splat": ("spacesmith.tools.splat.convert", "convert"),
+    "ConvertResult": ("spacesmith.tools.splat.convert", "ConvertResult"),
+    # the gallery site and deploy
+    "Gallery": ("spacesmith.tools.site.gallery", "Gallery"),
+    "GalleryItem": ("spacesmith.tools.site.gallery", "GalleryItem"),
+    "load_gallery": ("spacesmith.tools.site.gallery", "load_gallery"),
+    "build_site": ("spacesmith.tools.site.render", "build_site"),
+    "SiteResult": ("spacesmith.tools.site.render", "SiteResult"),
+    "deploy_site": ("spacesmith.tools.hub.deploy", "deploy"),
+    # errors
+    "SpacesmithError": ("spacesmith.tools.errors", "SpacesmithError"),
+    "InputError": ("spacesmith.tools.errors", "InputError"),
+    "SpaceError": ("spacesmith.tools.errors", "SpaceError"),
+    "DiscoveryError": ("spacesmith.tools.errors", "DiscoveryError"),
+    "SplatError": ("spacesmith.tools.errors", "SplatError"),
+    "SplatFormatError": ("spacesmith.tools.errors", "SplatFormatError"),
+    "GalleryError": ("spacesmith.tools.errors", "GalleryError"),
+    "SiteError": ("spacesmith.tools.errors", "SiteError"),
+    "DeployError": ("spacesmith.tools.errors", "DeployError"),
+}
+
+__all__ = [
+    "CallResult",
+    "Camera",
+    "ConvertResult",
+    "DeployError",
+    "DiscoveryError",
+    "Endpoint",
+    "Gallery",
+    "GalleryError",
+    "GalleryItem",
+    "InputError",
+    "Parameter",
+    "ProgressEvent",
+    "SiteError",
+    "SiteResult",
+    "SpaceClient",
+    "SpaceError",
+    "SpaceSpec",
+    "SpacesmithError",
+    "Splat",
+    "SplatError",
+    "SplatFormatError",
+    "__version__",
+    "build_site",
+    "convert_splat",
+    "deploy_site",
+    "discover",
+    "load_gallery",
+    "read_splat",
+    "write_splat",
+]
+
+if TYPE_CHECKING:
+    from spacesmith.tools.errors import (
+        DeployError,
+        DiscoveryError,
+        GalleryError,
+        InputError,
+        SiteError,
+        SpaceError,
+        SpacesmithError,
+        SplatError,
+        SplatFormatError,
+    )
+    from spacesmith.tools.hub.deploy import deploy as deploy_site
+    from spacesmith.tools.site.gallery import Gallery, GalleryItem, load_gallery
+    from spacesmith.tools.site.render import SiteResult, build_site
+    from spacesmith.tools.spaces.agents_md import SpaceSpec
+    from spacesmith.tools.spaces.client import CallResult, ProgressEvent, SpaceClient
+    from spacesmith.tools.spaces.discovery import discover
+    from spacesmith.tools.spaces.schema import Endpoint, Parameter
+    from spacesmith.tools.splat.convert import ConvertResult
+    from spacesmith.tools.splat.convert import convert as convert_splat
+    from spacesmith.tools.splat.io import read_splat_file as read_splat
+    from spacesmith.tools.splat.model import Camera, Splat
+    from spacesmith.tools.splat.writers import write as write_splat
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'spacesmith' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

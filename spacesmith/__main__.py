@@ -1,0 +1,3 @@
+from spacesmith.agent.cli.main import run
+
+run()

@@ -1,0 +1,1 @@
+"""The Hugging Face Hub: the token and its hosts, a Space's runtime state, deploy."""
