@@ -32,8 +32,7 @@ from tests.fixtures.site import CHROMIUM, CHROMIUM_ARGS, write_gallery  # noqa: 
 
 def to_spz(gallery_json: Path) -> Path:
     """A copy of the gallery whose splats are .spz files written by the splat toolkit."""
-    from spacesmith.tools.splat.io import read_splat_file
-    from spacesmith.tools.splat.writers import write
+    from spacesmith.tools.splat.io import read_splat_file, write
 
     data = json.loads(gallery_json.read_text())
     for item in data["items"]:

@@ -38,7 +38,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "Splat": ("spacesmith.tools.splat.model", "Splat"),
     "Camera": ("spacesmith.tools.splat.model", "Camera"),
     "read_splat": ("spacesmith.tools.splat.io", "read_splat_file"),
-    "write_splat": ("spacesmith.tools.splat.writers", "write"),
+    "write_splat": ("spacesmith.tools.splat.io", "write"),
     "convert_splat": ("spacesmith.tools.splat.convert", "convert"),
     "ConvertResult": ("spacesmith.tools.splat.convert", "ConvertResult"),
     # the gallery site and deploy
@@ -115,7 +115,7 @@ if TYPE_CHECKING:
     from spacesmith.tools.splat.convert import convert as convert_splat
     from spacesmith.tools.splat.io import read_splat_file as read_splat
     from spacesmith.tools.splat.model import Camera, Splat
-    from spacesmith.tools.splat.writers import write as write_splat
+    from spacesmith.tools.splat.io import write as write_splat
 
 
 def __getattr__(name: str) -> Any:

@@ -11,10 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spacesmith.tools.errors import SplatError, SplatFormatError
-from spacesmith.tools.splat.io import read_splat_file
+from spacesmith.tools.splat.io import read_splat_file, write
 from spacesmith.tools.splat.model import Splat
 from spacesmith.tools.splat.synthetic import make_splat, write_test_ply
-from spacesmith.tools.splat.writers import write
 
 PlyFactory = Callable[..., tuple[Path, Splat]]
 FIELDS = ("positions", "scales", "rotations", "opacities", "sh_dc", "sh_rest")

@@ -12,10 +12,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from spacesmith.tools.splat.io import read_splat_file
+from spacesmith.tools.splat.io import read_splat_file, write
 from spacesmith.tools.splat.model import Splat
 from spacesmith.tools.splat.synthetic import make_splat
-from spacesmith.tools.splat.writers import write
 from tests.fixtures.splats import NodeReference
 
 pytestmark = pytest.mark.node

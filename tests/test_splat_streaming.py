@@ -22,13 +22,13 @@ from spacesmith.tools.errors import SplatError, SplatFormatError
 from spacesmith.tools.splat import convert as convert_mod
 from spacesmith.tools.splat import streaming
 from spacesmith.tools.splat.convert import ConvertResult, convert
-from spacesmith.tools.splat.io import iter_ply_chunks, open_ply, read_ply
+from spacesmith.tools.splat.formats import gz
+from spacesmith.tools.splat.formats.ksplat import _buckets
+from spacesmith.tools.splat.formats.ply import iter_ply_chunks, open_ply, read_ply
+from spacesmith.tools.splat.formats.spz import spz_payload_parts, write_spz
 from spacesmith.tools.splat.model import Splat
 from spacesmith.tools.splat.synthetic import make_splat, write_test_ply
 from spacesmith.tools.splat.transform import Transform
-from spacesmith.tools.splat.writers import gz
-from spacesmith.tools.splat.writers.ksplat import _buckets
-from spacesmith.tools.splat.writers.spz import spz_payload_parts, write_spz
 
 FIELDS = ("positions", "scales", "rotations", "opacities", "sh_dc", "sh_rest")
 

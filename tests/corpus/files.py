@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from spacesmith.tools.splat.io import write
 from spacesmith.tools.splat.synthetic import make_splat
-from spacesmith.tools.splat.writers import write
 
 PROPS = ["x", "y", "z", "nx", "ny", "nz", "f_dc_0", "f_dc_1", "f_dc_2", "opacity",
          "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3"]

@@ -21,11 +21,10 @@ from spacesmith.tools.errors import SplatError, SplatFormatError
 from spacesmith.tools.splat import clean
 from spacesmith.tools.splat.frame import camera_for, robust_extent
 from spacesmith.tools.splat.frame import frame as frame_splat
-from spacesmith.tools.splat.io import read_splat_file
+from spacesmith.tools.splat.io import read_splat_file, write
 from spacesmith.tools.splat.model import Camera, Splat
 from spacesmith.tools.splat.stats import SplatStats, compute_stats
 from spacesmith.tools.splat.transform import Transform, apply
-from spacesmith.tools.splat.writers import write
 
 MAX_NONFINITE_SHARE = 0.5
 

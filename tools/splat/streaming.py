@@ -10,7 +10,7 @@ It gives exactly the bytes, camera, stats and counts of the in-memory pipeline i
   whole (20 + 12 bytes a splat): framing needs them all, and it only moves positions and
   log-scales; the stats come from them too;
 - .spz: colours, rotations and SH are encoded chunk by chunk and compressed in worker
-  threads while the file is still being read (:mod:`spacesmith.tools.splat.writers.gz`); positions,
+  threads while the file is still being read (:mod:`spacesmith.tools.splat.formats.gz`); positions,
   alphas and scales follow once the frame is known;
 - .ksplat: rotation, colour and SH are encoded chunk by chunk, in file order (12 bytes a
   splat at SH0); once the frame is known the bucket layout follows, and the records are
@@ -29,8 +29,9 @@ import numpy as np
 
 from spacesmith.tools.errors import SplatError, SplatFormatError
 from spacesmith.tools.splat.clean import alpha_mask, degenerate_mask, finite_mask, row_max
+from spacesmith.tools.splat.formats.ply import PlySource, iter_ply_chunks, open_ply
 from spacesmith.tools.splat.frame import camera_for, extent_of, frame_transform
-from spacesmith.tools.splat.io import PlySource, iter_ply_chunks, open_ply
+from spacesmith.tools.splat.io import write_atomically
 from spacesmith.tools.splat.model import Camera, Splat
 from spacesmith.tools.splat.stats import SplatStats, summarise
 from spacesmith.tools.splat.transform import (
@@ -39,7 +40,6 @@ from spacesmith.tools.splat.transform import (
     transform_positions,
     transform_scales,
 )
-from spacesmith.tools.splat.writers import write_atomically
 
 CHUNK_BYTES = 1 << 20  # one read buffer of vertex rows
 MAX_NONFINITE_SHARE = 0.5
@@ -191,7 +191,7 @@ def _orient(chunk: Splat, move: Transform) -> Splat:
 
 def _to_spz(src: PlySource, dst: Path, move: Transform, frame: bool,
             prune_alpha: float | None, degree: int, rows: int) -> Streamed:
-    from spacesmith.tools.splat.writers.spz import (
+    from spacesmith.tools.splat.formats.spz import (
         SpzStreams,
         header_bytes,
         pack_alphas,
@@ -223,7 +223,7 @@ def _to_spz(src: PlySource, dst: Path, move: Transform, frame: bool,
 
 def _to_ksplat(src: PlySource, dst: Path, move: Transform, frame: bool,
                prune_alpha: float | None, degree: int, level: int, rows: int) -> Streamed:
-    from spacesmith.tools.splat.writers.ksplat import (
+    from spacesmith.tools.splat.formats.ksplat import (
         NOTHING_OPAQUE,
         alpha8_kept,
         encode_side,

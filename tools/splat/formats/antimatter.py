@@ -5,11 +5,13 @@ f32x3 position, f32x3 linear scale, u8 RGBA, u8x4 rotation (w, x, y, z) as q*128
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
-from spacesmith.tools.splat.model import Splat
+from spacesmith.tools.errors import SplatFormatError
+from spacesmith.tools.splat.model import Splat, splat_from_linear
 
 SPLAT_DTYPE = np.dtype(
     [("pos", "<f4", 3), ("scale", "<f4", 3), ("rgba", "u1", 4), ("rot", "u1", 4)]
@@ -42,3 +44,28 @@ def write_antimatter(splat: Splat, f: BinaryIO) -> None:
     rec["rgba"] = rgba8(splat)
     rec["rot"] = np.clip(np.round(unit_quaternions(splat) * 128.0 + 128.0), 0, 255)
     f.write(rec.data)
+
+
+SPLAT_DTYPE = np.dtype(
+    [("pos", "<f4", 3), ("scale", "<f4", 3), ("rgba", "u1", 4), ("rot", "u1", 4)]
+)
+
+
+def read_antimatter_splat(path: Path) -> Splat:
+    """Read an antimatter15 ``.splat`` (32 bytes a splat, no header).
+
+    Raises:
+        SplatFormatError: the size is not a multiple of 32 bytes.
+    """
+    size = path.stat().st_size
+    if size % SPLAT_DTYPE.itemsize:
+        raise SplatFormatError(
+            f"{path}: {size} bytes is not a whole number of 32-byte .splat records (truncated?)"
+        )
+    rec = np.fromfile(path, SPLAT_DTYPE)
+    return splat_from_linear(
+        positions=rec["pos"],
+        linear_scales=rec["scale"],
+        rotations=(rec["rot"].astype(np.float32) - 128.0) / 128.0,
+        rgba=rec["rgba"],
+    )

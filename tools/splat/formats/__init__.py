@@ -1,0 +1,1 @@
+"""One module per splat file format: its constants, reader and writer."""
