@@ -94,3 +94,38 @@ def test_scripted_llm_recovers_from_a_space_error(tmp_path: Path,
 
 def report_steps(report: dict[str, Any]) -> int:
     return sum(1 for s in report["steps"] if s["type"] == "action")
+
+
+class OneBlockModel(Model):  # type: ignore[misc]
+    """Answers every step with the same code block."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(model_id="one-block")
+        self.code = code
+
+    def generate(self, messages: list[Any], stop_sequences: list[str] | None = None,  # type: ignore[override]
+                 **kwargs: Any) -> ChatMessage:
+        return ChatMessage(role=MessageRole.ASSISTANT,
+                           content=f"Thought: answer.\n<code>\n{self.code}\n</code>",
+                           token_usage=TokenUsage(input_tokens=10, output_tokens=5))
+
+
+def test_giving_up_is_a_field_not_a_phrase(tmp_path: Path, agent_spaces: Standins) -> None:
+    """A run the model gave up on is not a success, whatever its answer says and even though
+    an earlier turn left a site; the next run judges itself afresh."""
+    settings = Settings(goal="g", output=tmp_path / "run", model="scripted",
+                        image_space=agent_spaces.image_url, splat_space=agent_spaces.splat_url,
+                        max_steps=3)
+    model = OneBlockModel(SCRIPT[0] + "\n" + SCRIPT[1].replace("print(fixed)", "") + "\n"
+                          + SCRIPT[2])
+    harness = build_harness(settings, model=model, model_label="scripted")
+    try:
+        assert harness.run("Build a one-temple gallery.").success
+        model.code = 'give_up("the Space is down")\nfinal_answer("All done, 1 subject")'
+        gave_up = harness.run("Now add a pyramid.", reset=False)
+        model.code = 'final_answer("nothing to change")'
+        fine = harness.run("Keep it as it is.", reset=False)
+    finally:
+        harness.close()
+    assert not gave_up.success and gave_up.output == "All done, 1 subject"
+    assert fine.success

@@ -21,15 +21,10 @@ from spacesmith.agent.calls.outputs import IMAGE_SUFFIXES, check_file, check_out
 from spacesmith.agent.calls.port import Connector, Progress, SpaceCaller
 from spacesmith.tools.errors import (
     AgentError,
-    AppError,
-    BadOutputError,
-    DownloadError,
-    QuotaError,
     SpaceError,
-    SpaceTimeoutError,
-    TransientSpaceError,
     WorkspaceError,
 )
+from spacesmith.tools.spaces.retry import recall_wait
 from spacesmith.tools.splat import SPLAT_SUFFIXES
 
 if TYPE_CHECKING:
@@ -92,7 +87,8 @@ class SpaceSession:
         max_workers: concurrency bound of :meth:`call_many` (per call of it).
         timeout: deadline of one call attempt, seconds (the client's retries included).
         call_attempts: how many times one call is made when it fails in a way worth
-            repeating (see :func:`_recall_wait`); each try downloads into a fresh staging
+            repeating (see :func:`spacesmith.tools.spaces.retry.recall_wait`); each try
+            downloads into a fresh staging
             folder, and only a checked result enters the cache.
         retry_backoff_s: the client's first wait before retrying a transport fault.
         progress: receives the clients' progress events.
@@ -191,7 +187,7 @@ class SpaceSession:
                                                recall)
             except SpaceError as exc:
                 attempts += 1
-                wait = _recall_wait(exc, self.timeout)
+                wait = recall_wait(exc, self.timeout)
                 if recall >= self.call_attempts or wait is None:
                     if recall > 1:
                         _note_tries(exc, recall)
@@ -289,26 +285,6 @@ class SpaceSession:
         self.clients.clear()
 
 
-
-
-RECALLED = (AppError, BadOutputError, DownloadError, SpaceTimeoutError, TransientSpaceError)
-
-
-def _recall_wait(exc: SpaceError, timeout: float | None) -> float | None:
-    """How long to wait before calling again after ``exc``, or None: do not call again.
-
-    Worth another call: an error event, a hang or a deadline, a Space still busy after the
-    client's own retries, a failed download, an unreadable file; a quota error only when
-    the Space says when, and that wait fits one call's deadline. Never: wrong arguments, a
-    refused upload, a Space that cannot be discovered or is paused.
-    """
-    if isinstance(exc, QuotaError):
-        wait = exc.retry_after_s
-        limit = float("inf") if timeout is None else timeout
-        return wait if wait is not None and wait <= limit else None
-    if isinstance(exc, TransientSpaceError):
-        return min(exc.retry_after_s or 0.0, 30.0)
-    return 0.0 if isinstance(exc, RECALLED) else None
 
 
 def _note_tries(exc: SpaceError, tries: int) -> None:

@@ -8,7 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from spacesmith.tools.errors import QuotaError, SpaceError, SpaceTimeoutError, TransientSpaceError
+from spacesmith.tools.errors import (
+    AppError,
+    BadOutputError,
+    DownloadError,
+    QuotaError,
+    SpaceError,
+    SpaceTimeoutError,
+    TransientSpaceError,
+)
 
 T = TypeVar("T")
 
@@ -115,3 +123,26 @@ def with_retries(
         if on_retry is not None:
             on_retry(error, tries, wait)
         time.sleep(wait)
+
+
+RECALLED = (AppError, BadOutputError, DownloadError, SpaceTimeoutError, TransientSpaceError)
+
+
+def recall_wait(exc: SpaceError, timeout: float | None) -> float | None:
+    """How long to wait before making a whole call again after ``exc``, or None: do not.
+
+    The other half of the one retry policy: :func:`with_retries` repeats transport faults
+    inside one call; this says which failed calls are worth making again (by the caller).
+
+    Worth another call: an error event, a hang or a deadline, a Space still busy after the
+    client's own retries, a failed download, an unreadable file; a quota error only when
+    the Space says when, and that wait fits one call's deadline. Never: wrong arguments, a
+    refused upload, a Space that cannot be discovered or is paused.
+    """
+    if isinstance(exc, QuotaError):
+        wait = exc.retry_after_s
+        limit = float("inf") if timeout is None else timeout
+        return wait if wait is not None and wait <= limit else None
+    if isinstance(exc, TransientSpaceError):
+        return min(exc.retry_after_s or 0.0, 30.0)
+    return 0.0 if isinstance(exc, RECALLED) else None
