@@ -49,7 +49,7 @@ for dir in tests/js site_template; do
 done
 
 echo "== ruff"
-.venv/bin/ruff check agent tools tests benchmarks spacesmith/__init__.py spacesmith/__main__.py
+.venv/bin/ruff check agent tools tests benchmarks spacesmith/__init__.py spacesmith/__init__.pyi spacesmith/__main__.py
 echo "== mypy"
 .venv/bin/mypy
 echo "== pytest"

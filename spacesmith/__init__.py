@@ -15,12 +15,14 @@ cheap (the CLI imports this package first, too)::
     spacesmith.deploy_site("site/", "me/my-gallery")
 
 Every error the library raises is a :class:`SpacesmithError` with a one-line message.
+Type checkers read the names' types from ``__init__.pyi``; at run time this module imports
+none of the package's modules until a name is used.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -91,31 +93,6 @@ __all__ = [
     "read_splat",
     "write_splat",
 ]
-
-if TYPE_CHECKING:
-    from spacesmith.tools.errors import (
-        DeployError,
-        DiscoveryError,
-        GalleryError,
-        InputError,
-        SiteError,
-        SpaceError,
-        SpacesmithError,
-        SplatError,
-        SplatFormatError,
-    )
-    from spacesmith.tools.hub.deploy import deploy as deploy_site
-    from spacesmith.tools.site.gallery import Gallery, GalleryItem, load_gallery
-    from spacesmith.tools.site.render import SiteResult, build_site
-    from spacesmith.tools.spaces.agents_md import SpaceSpec
-    from spacesmith.tools.spaces.client import CallResult, ProgressEvent, SpaceClient
-    from spacesmith.tools.spaces.discovery import discover
-    from spacesmith.tools.spaces.schema import Endpoint, Parameter
-    from spacesmith.tools.splat.convert import ConvertResult
-    from spacesmith.tools.splat.convert import convert as convert_splat
-    from spacesmith.tools.splat.io import read_splat_file as read_splat
-    from spacesmith.tools.splat.model import Camera, Splat
-    from spacesmith.tools.splat.io import write as write_splat
 
 
 def __getattr__(name: str) -> Any:

@@ -141,8 +141,9 @@ def test_import_spacesmith_stays_light() -> None:
 
 
 def _module_imports() -> dict[str, set[str]]:
-    """Every module of the package and the package modules it imports (at any depth)."""
-    files: dict[str, Path] = {}
+    """Every module of the package and the package modules it imports (at any depth, typing
+    imports included), with the parent packages that importing a module runs first."""
+    files: dict[str, Path] = {"spacesmith": ROOT / "spacesmith" / "__init__.py"}
     for folder in ("agent", "tools"):
         for path in (ROOT / folder).rglob("*.py"):
             parts = list(path.relative_to(ROOT / folder).with_suffix("").parts)
@@ -158,7 +159,9 @@ def _module_imports() -> dict[str, set[str]]:
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 targets.add(node.module)
                 targets.update(f"{node.module}.{alias.name}" for alias in node.names)
-        graph[name] = {t for t in targets if t in files and t != name}
+        parents = {".".join(t.split(".")[:i]) for t in targets for i in range(1, t.count(".") + 1)}
+        graph[name] = {t for t in targets | parents
+                       if t in files and t != name and not name.startswith(t + ".")}
     return graph
 
 
