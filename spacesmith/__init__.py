@@ -62,37 +62,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "DeployError": ("spacesmith.tools.errors", "DeployError"),
 }
 
-__all__ = [
-    "CallResult",
-    "Camera",
-    "ConvertResult",
-    "DeployError",
-    "DiscoveryError",
-    "Endpoint",
-    "Gallery",
-    "GalleryError",
-    "GalleryItem",
-    "InputError",
-    "Parameter",
-    "ProgressEvent",
-    "SiteError",
-    "SiteResult",
-    "SpaceClient",
-    "SpaceError",
-    "SpaceSpec",
-    "SpacesmithError",
-    "Splat",
-    "SplatError",
-    "SplatFormatError",
-    "__version__",
-    "build_site",
-    "convert_splat",
-    "deploy_site",
-    "discover",
-    "load_gallery",
-    "read_splat",
-    "write_splat",
-]
+__all__ = ["__version__", *_EXPORTS]  # __init__.pyi lists the same (a test checks)
 
 
 def __getattr__(name: str) -> Any:

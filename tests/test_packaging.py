@@ -126,6 +126,10 @@ def test_wheel_works_beside_pypi_tools_and_agent(neighbour_venv: Path, tmp_path:
 
 def test_public_api_names_resolve() -> None:
     assert "SpaceClient" in spacesmith.__all__
+    stub = ast.parse((ROOT / "spacesmith" / "__init__.pyi").read_text())
+    (listed,) = [node.value for node in stub.body if isinstance(node, ast.Assign)
+                 and getattr(node.targets[0], "id", "") == "__all__"]
+    assert sorted(ast.literal_eval(listed)) == sorted(spacesmith.__all__)
     for name in spacesmith.__all__:
         assert getattr(spacesmith, name) is not None, name
     with pytest.raises(AttributeError):
