@@ -3,17 +3,17 @@
 The public face of the library. Names load on first use, so ``import spacesmith`` stays
 cheap (the CLI imports this package first, too)::
 
+    from pathlib import Path
     import spacesmith
 
     with spacesmith.SpaceClient.connect("VAST-AI/TripoSplat") as space:
-        print(sorted(space.endpoints))
         result = space.call("/generate", {"image": "photo.png"}, out_dir=Path("out"))
+    ply = next(f for f in result.files if f.suffix == ".ply")
+    spacesmith.convert_splat(ply, "web/model.spz", flip_y=True, frame=True)
+    site = spacesmith.build_site(spacesmith.load_gallery("gallery.json"), "site")
+    spacesmith.deploy_site(site.out_dir, "me/my-gallery")
 
-    splat = spacesmith.read_splat("out/model.ply")
-    spacesmith.convert_splat("out/model.ply", "site/model.spz", flip_y=True, frame=True)
-    site = spacesmith.build_site(spacesmith.load_gallery("gallery.json"), "site/")
-    spacesmith.deploy_site("site/", "me/my-gallery")
-
+The README's "Use it as a library" runs the same against the local stand-in Spaces.
 Every error the library raises is a :class:`SpacesmithError` with a one-line message.
 Type checkers read the names' types from ``__init__.pyi``; at run time this module imports
 none of the package's modules until a name is used.
@@ -50,6 +50,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "build_site": ("spacesmith.tools.site.render", "build_site"),
     "SiteResult": ("spacesmith.tools.site.render", "SiteResult"),
     "deploy_site": ("spacesmith.tools.hub.deploy", "deploy"),
+    "DeployResult": ("spacesmith.tools.hub.deploy", "DeployResult"),
     # errors
     "SpacesmithError": ("spacesmith.tools.errors", "SpacesmithError"),
     "InputError": ("spacesmith.tools.errors", "InputError"),
@@ -60,6 +61,16 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "GalleryError": ("spacesmith.tools.errors", "GalleryError"),
     "SiteError": ("spacesmith.tools.errors", "SiteError"),
     "DeployError": ("spacesmith.tools.errors", "DeployError"),
+    "AuthError": ("spacesmith.tools.errors", "AuthError"),
+    "ParameterError": ("spacesmith.tools.errors", "ParameterError"),
+    "SpaceUnavailableError": ("spacesmith.tools.errors", "SpaceUnavailableError"),
+    "TransientSpaceError": ("spacesmith.tools.errors", "TransientSpaceError"),
+    "SpaceTimeoutError": ("spacesmith.tools.errors", "SpaceTimeoutError"),
+    "QuotaError": ("spacesmith.tools.errors", "QuotaError"),
+    "AppError": ("spacesmith.tools.errors", "AppError"),
+    "UploadError": ("spacesmith.tools.errors", "UploadError"),
+    "DownloadError": ("spacesmith.tools.errors", "DownloadError"),
+    "BadOutputError": ("spacesmith.tools.errors", "BadOutputError"),
 }
 
 __all__ = ["__version__", *_EXPORTS]  # __init__.pyi lists the same (a test checks)

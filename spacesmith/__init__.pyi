@@ -1,16 +1,27 @@
 """Types of the public API (the module itself loads each name on first use)."""
 
 from spacesmith.tools.errors import (
+    AppError,
+    AuthError,
+    BadOutputError,
     DeployError,
     DiscoveryError,
+    DownloadError,
     GalleryError,
     InputError,
+    ParameterError,
+    QuotaError,
     SiteError,
     SpaceError,
     SpacesmithError,
+    SpaceTimeoutError,
+    SpaceUnavailableError,
     SplatError,
     SplatFormatError,
+    TransientSpaceError,
+    UploadError,
 )
+from spacesmith.tools.hub.deploy import DeployResult
 from spacesmith.tools.hub.deploy import deploy as deploy_site
 from spacesmith.tools.site.gallery import Gallery, GalleryItem, load_gallery
 from spacesmith.tools.site.render import SiteResult, build_site
@@ -27,27 +38,38 @@ from spacesmith.tools.splat.model import Camera, Splat
 __version__: str
 
 __all__ = [
+    "AppError",
+    "AuthError",
+    "BadOutputError",
     "CallResult",
     "Camera",
     "ConvertResult",
     "DeployError",
+    "DeployResult",
     "DiscoveryError",
+    "DownloadError",
     "Endpoint",
     "Gallery",
     "GalleryError",
     "GalleryItem",
     "InputError",
     "Parameter",
+    "ParameterError",
     "ProgressEvent",
+    "QuotaError",
     "SiteError",
     "SiteResult",
     "SpaceClient",
     "SpaceError",
     "SpaceSpec",
+    "SpaceTimeoutError",
+    "SpaceUnavailableError",
     "SpacesmithError",
     "Splat",
     "SplatError",
     "SplatFormatError",
+    "TransientSpaceError",
+    "UploadError",
     "__version__",
     "build_site",
     "convert_splat",

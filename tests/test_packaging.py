@@ -15,6 +15,7 @@ import venv
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -225,3 +226,29 @@ def test_tools_never_imports_agent() -> None:
     leaks = {m: sorted(t for t in ts if t.startswith("spacesmith.agent"))
              for m, ts in graph.items() if m.startswith("spacesmith.tools")}
     assert {m: t for m, t in leaks.items() if t} == {}
+
+
+def test_readme_library_example_runs_against_the_standins(agent_spaces: Any,
+                                                          tmp_path: Path) -> None:
+    """The README's "Use it as a library" block, as written; only the Space URL differs."""
+    from PIL import Image
+
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Use it as a library"):]
+    start = section.index("```python\n") + len("```python\n")
+    code = section[start:section.index("\n```", start)]
+    assert "http://127.0.0.1:7861" in code
+    code = code.replace("http://127.0.0.1:7861", agent_spaces.splat_url)
+    picture = Image.new("RGB", (96, 96))
+    picture.paste((200, 180, 120), (28, 16, 68, 88))
+    picture.save(tmp_path / "eiffel.png")
+    (tmp_path / "gallery.json").write_text(
+        '{"title": "Paris", "items": [{"name": "Eiffel Tower", "splat": "web/eiffel.spz"}]}')
+    (tmp_path / "example.py").write_text(code)
+    env = {**os.environ, "SPACESMITH_CACHE": str(tmp_path / "npm-cache")}
+    done = subprocess.run([sys.executable, "example.py"], capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "'/generate'" in done.stdout and "spaces/me/my-gallery" in done.stdout
+    assert (tmp_path / "site" / "index.html").is_file()
+    assert spacesmith.read_splat(tmp_path / "web" / "eiffel.spz").count > 0

@@ -10,7 +10,7 @@ are mapped once, at the boundary, to the most specific class below and raised
     ├── InputError                       exit 2: the user's input is wrong
     │   ├── GoalFileError                a goal file (TOML) is malformed
     │   ├── GalleryError                 a gallery JSON is malformed
-    │   └── SplatFormatError             a file is not a readable splat
+    │   └── SplatFormatError             a file is not a readable splat (a SplatError too)
     ├── SpaceError                       anything about one Space (space, endpoint)
     │   ├── DiscoveryError               agents.md / schema could not be had or read
     │   │   ├── AgentsMdError            agents.md is malformed
@@ -68,7 +68,11 @@ class GalleryError(InputError):
     default_hint = "see the gallery JSON format in README.md"
 
 
-class SplatFormatError(InputError):
+class SplatError(SpacesmithError):
+    pass
+
+
+class SplatFormatError(InputError, SplatError):
     default_hint = "give a 3D Gaussian splat .ply, .splat, .ksplat or .spz file"
 
 
@@ -151,10 +155,6 @@ class BadOutputError(SpaceError):
 
 
 # --- local work -------------------------------------------------------------------------
-
-
-class SplatError(SpacesmithError):
-    pass
 
 
 class SiteError(SpacesmithError):

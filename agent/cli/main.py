@@ -1,7 +1,7 @@
 """The spacesmith command line: parse, call one function, translate errors once.
 
-Each command group lives in its own module (``cli_spaces``, ``cli_splat``, ``cli_site``,
-``cli_agent``) with a ``register(subparsers)`` function; heavy imports happen inside the
+Each command group lives in its own module of this package (``spaces``, ``splat``, ``site``,
+``agent``, …) with a ``register(subparsers)`` function; heavy imports happen inside the
 handlers so that ``spacesmith --help`` and cold starts stay fast.
 """
 

@@ -19,6 +19,7 @@ from spacesmith.tools.errors import AgentError, ParameterError
 from spacesmith.tools.text import slugify
 
 if TYPE_CHECKING:
+    from spacesmith.agent.calls.port import SpaceCaller
     from spacesmith.tools.spaces.schema import Endpoint, Parameter
 
 _TYPES = {"string": "string", "str": "string", "number": "number", "float": "number",
@@ -171,36 +172,35 @@ class DiscoverSpaceTool(Tool):  # type: ignore[misc]
         return "New tools:\n" + "\n".join(lines)
 
 
-def space_label(space: str, client: Any) -> str:
+def space_label(space: str, client: SpaceCaller) -> str:
     """A short name for a Space: its Hub id, else the ``owner/name`` its agents.md title
     starts with, else the string the user gave."""
-    spec = getattr(client, "spec", None)
-    space_id = getattr(spec, "space_id", None)
-    if space_id:
-        return str(space_id)
-    title = str(getattr(spec, "title", "") or "")
+    spec = client.spec
+    if spec.space_id:
+        return spec.space_id
+    title = spec.title or ""
     head = title.split(":")[0].strip()
     if re.fullmatch(r"[\w.-]+/[\w.-]+", head):
         return head
     return space
 
 
-def space_identity(space: str, client: Any) -> str:
+def space_identity(space: str, client: SpaceCaller) -> str:
     """What the call cache keys a Space by: its Hub id; for a local Space (loopback host) its
     label without the port, which changes between runs; otherwise the URL as given."""
-    spec = getattr(client, "spec", None)
-    space_id = getattr(spec, "space_id", None)
-    if space_id:
-        return str(space_id)
-    host = str(getattr(spec, "host", "") or "")
+    spec = client.spec
+    if spec.space_id:
+        return spec.space_id
+    host = spec.host
     if host.split(":")[0] in ("127.0.0.1", "localhost", "::1", "[::1]"):
         return f"local:{space_label(space, client)}"
     return space
 
 
-def endpoint_tools(session: SpaceSession, space: str, client: Any) -> list[SpaceEndpointTool]:
+def endpoint_tools(session: SpaceSession, space: str,
+                   client: SpaceCaller) -> list[SpaceEndpointTool]:
     """One tool per endpoint of a connected Space."""
-    endpoints: Mapping[str, Any] = client.endpoints
+    endpoints = client.endpoints
     label = space_label(space, client)
     identity = space_identity(space, client)
     return [SpaceEndpointTool(session, space, ep, tool_name(label, name), identity)

@@ -14,7 +14,12 @@ from typing import Any
 
 import httpx
 
-from spacesmith.tools.errors import SpaceTimeoutError, SpaceUnavailableError
+from spacesmith.tools.errors import (
+    DiscoveryError,
+    SpaceError,
+    SpaceTimeoutError,
+    SpaceUnavailableError,
+)
 from spacesmith.tools.hub.auth import auth_headers, hub_endpoint
 from spacesmith.tools.spaces.discovery import space_host
 from spacesmith.tools.spaces.http_errors import raise_for_status
@@ -55,9 +60,12 @@ def get_runtime(space_id: str, *, http: httpx.Client, token: str | None) -> Spac
                             timeout=15.0, follow_redirects=True)
     except httpx.HTTPError:
         return None
-    if response.status_code not in (200, 401, 404):
+    try:
+        raise_for_status(response, space=space_id, endpoint=None, what="runtime")
+    except DiscoveryError:
+        raise
+    except SpaceError:
         return None  # the Hub is in trouble, not the Space: offline use goes on
-    raise_for_status(response, space=space_id, endpoint=None, what="runtime")
     try:
         data: Any = response.json()
     except ValueError:

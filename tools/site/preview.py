@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from spacesmith.tools.errors import SiteError
+from spacesmith.tools.splat import SPLAT_SUFFIXES
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -26,10 +27,7 @@ CONTENT_TYPES = {
     ".json": "application/json",
     ".md": "text/markdown; charset=utf-8",
     ".wasm": "application/wasm",
-    ".ply": "application/octet-stream",
-    ".splat": "application/octet-stream",
-    ".ksplat": "application/octet-stream",
-    ".spz": "application/octet-stream",
+    **dict.fromkeys(SPLAT_SUFFIXES, "application/octet-stream"),
     ".png": "image/png",
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",

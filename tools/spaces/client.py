@@ -441,8 +441,6 @@ class SpaceClient:
                      for p in paths]
             response = self._send("POST", self.spec.upload_url, None, "upload", deadline,
                                   files=files)
-            if 400 <= response.status_code < 500 and response.status_code != 429:
-                raise UploadError(f"upload answered HTTP {response.status_code}", space=space)
             raise_for_status(response, space=space, endpoint=None, what="upload")
             try:
                 body = response.json()

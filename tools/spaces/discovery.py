@@ -92,12 +92,14 @@ def _hub_ref(space: str, space_id: str) -> SpaceRef:
                     root=f"https://{host}")
 
 
-def discover(space: str, *, http: httpx.Client, token: str | None = None) -> SpaceSpec:
+def discover(space: str, *, http: httpx.Client | None = None,
+             token: str | None = None) -> SpaceSpec:
     """Find a Space's agents.md (or its bare /gradio_api/info) and read it into a spec.
 
     Args:
         space: a Hub id, an agents.md URL or a base URL.
-        http: the client to fetch with (its cookies are kept for the Space).
+        http: the client to fetch with (its cookies are kept for the Space); default: a
+            client of its own for this one look-up.
         token: sent only to the Space's own host and Hugging Face hosts.
 
     Returns:
@@ -108,6 +110,9 @@ def discover(space: str, *, http: httpx.Client, token: str | None = None) -> Spa
         AgentsMdError: the agents.md is malformed.
         ForeignHostError: the agents.md points outside the Space's own host.
     """
+    if http is None:
+        with httpx.Client() as own:
+            return discover(space, http=own, token=token)
     ref = resolve(space)
     response = _get(http, ref.agents_md_url, ref, token)
     if response.status_code == 200 and not _looks_like_html(response):

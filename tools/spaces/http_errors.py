@@ -23,6 +23,7 @@ from spacesmith.tools.errors import (
     SpaceTimeoutError,
     SpaceUnavailableError,
     TransientSpaceError,
+    UploadError,
 )
 
 _RETRY_IN = re.compile(r"retry in\s+(?:(\d+):)?(\d{1,2}):(\d{2})", re.I)
@@ -81,6 +82,7 @@ def raise_for_status(
         ParameterError: 4xx on a call, or 500 on a call (Gradio's answer to arguments that
             do not match /info).
         DownloadError: 4xx (but 429) on a download: the file is not there to fetch.
+        UploadError: 4xx (but 429) on an upload: the Space refuses the files.
         DiscoveryError: 401/404 from the Hub's runtime API: no such Space, or private.
         SpaceUnavailableError: 401/403/404 and the rest.
     """
@@ -99,6 +101,9 @@ def raise_for_status(
     if what == "runtime" and status in (401, 404):
         raise DiscoveryError("the Hub knows no such Space (or it is private)", space=space,
                              hint="check the id; for a private Space set HF_TOKEN")
+    if what == "upload":
+        raise UploadError(f"upload answered HTTP {status}: {detail}", space=space,
+                          endpoint=endpoint)
     if what == "download":
         raise DownloadError(f"GET {response.request.url} answered HTTP {status}",
                             space=space, endpoint=endpoint)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from types import TracebackType
 
+from spacesmith.tools.errors import SpacesmithError
 from spacesmith.tools.standins.faults import ENV_VAR, Faults, parse_faults
 from spacesmith.tools.standins.server import StandinServer
 
@@ -67,7 +68,13 @@ def start_standins(
         OSError: a port cannot be bound.
     """
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from spacesmith.tools.standins.apps import build_image_app, build_splat_app
+    try:
+        from spacesmith.tools.standins.apps import build_image_app, build_splat_app
+    except ModuleNotFoundError as exc:
+        if exc.name != "gradio":
+            raise
+        raise SpacesmithError("the local stand-in Spaces need gradio, which is not installed",
+                              hint="pip install 'spacesmith[local]', or name real Spaces") from exc
     from spacesmith.tools.standins.server import serve_blocks
 
     spec = faults if faults is not None else os.environ.get(ENV_VAR)
