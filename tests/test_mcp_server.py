@@ -210,9 +210,8 @@ def test_site_renders_in_chromium(client: Client, browser: Any) -> None:
         state = page.evaluate("() => ({...window.__gallery})")
     finally:
         page.close()
-    assert state.get("error") in (None, "", False)
-    assert state["count"] == len(SUBJECTS) if "count" in state else True
-    assert errors == []
+    assert state["error"] is None and errors == []
+    assert state["count"] == len(SUBJECTS) and state["title"] == SUBJECTS[0]
 
 
 def test_discover_space_by_role_and_policy(client: Client) -> None:
@@ -230,6 +229,14 @@ def test_discover_space_by_role_and_policy(client: Client) -> None:
     ("fix_splat", {"path": "splats/x.ply", "flipy": True}, "flipy"),
     ("inspect_splat", {"path": "../../../etc/passwd"}, "outside the workspace"),
     ("inspect_splat", {"path": "nothing/here.ply"}, "no splat file"),
+    ("fix_splat", {"path": "gallery.json"}, "not a splat file"),
+    ("fix_splat", {"path": "splats/web/pantheon.spz", "output": "../escape.spz"},
+     "outside the workspace"),
+    ("fix_splat", {"path": "splats/web/pantheon.spz", "output": "cache/x/files/a.ply"},
+     "inside cache/"),
+    ("generate_splats", {"subjects": ["Louvre", "louvre"]}, "share the file name"),
+    ("generate_splats", {"subjects": ["Louvre"], "prompt_template": "a photo"}, "{subject}"),
+    ("discover_space", {"space": "x" * 600}, "argument space"),
     ("call_space", {"space": "image", "endpoint": "/nope"}, "the image role is endpoint"),
     ("call_space", {"space": "splat", "arguments": {"image": "/etc/hostname"}},
      "outside the workspace"),
@@ -256,6 +263,26 @@ def test_deploy_goes_to_the_named_space_only(client: Client, hub: FakeHub) -> No
     pushed = client.ok("deploy_site", {})
     assert pushed["committed"] and pushed["url"].endswith(f"/spaces/{DEPLOY_SPACE}")
     assert "index.html" in hub.repos[DEPLOY_SPACE].files
+
+
+def test_a_cancelled_call_leaves_the_server_serving(client: Client) -> None:
+    import anyio
+
+    subjects = ["Louvre", "Opéra Garnier"]
+
+    async def cancel_at_first_progress() -> bool:
+        with anyio.CancelScope() as scope:
+            async def on_progress(value: float, total: float | None, message: str | None) -> None:
+                scope.cancel()
+
+            await client.session.call_tool("generate_splats", {"subjects": subjects}, 300.0,
+                                           on_progress)
+        return scope.cancelled_caught
+
+    assert client.portal.call(cancel_at_first_progress)
+    assert client.ok("list_workspace")["gallery"] is True
+    again = client.ok("generate_splats", {"subjects": subjects[:1], "show_images": False})
+    assert again["items"][0]["splat"] == "splats/web/louvre.spz"
 
 
 def test_the_server_survives_and_the_token_appears_nowhere(client: Client) -> None:

@@ -64,8 +64,9 @@ def _obj(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str
     return schema
 
 
-PATH = {"type": "string", "minLength": 1, "description": "a path relative to the workspace"}
-SPACE = {"type": "string", "minLength": 1,
+PATH = {"type": "string", "minLength": 1, "maxLength": 1000,
+        "description": "a path relative to the workspace"}
+SPACE = {"type": "string", "minLength": 1, "maxLength": 500,
          "description": "a Hub id ('owner/name'), an https *.hf.space URL, or a Space the user "
                         "named; in call_space also the role 'image' or 'splat'"}
 GALLERY = {
@@ -155,7 +156,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         "Returns items (paths, camera, cached flags) and gallery_items ready for "
         "build_site. Long: reports progress.",
         _obj({"subjects": {"type": "array", "minItems": 1, "maxItems": 24,
-                           "items": {"type": "string", "minLength": 1},
+                           "items": {"type": "string", "minLength": 1, "maxLength": 200},
                            "description": "what to make, e.g. [\"Panthéon\", \"Louvre\"]"},
               "prompt_template": {"type": "string",
                                   "description": "the image prompt, with {subject} where the "

@@ -72,6 +72,9 @@ class LocalTools:
         src = self._existing(path, SPLAT_SUFFIXES, "splat")
         if output:
             dst = self.workspace.resolve(output)
+            if dst.is_relative_to(self.workspace.root / "cache"):
+                raise SplatError("output is inside cache/, which holds the Space calls' results",
+                                 hint="write elsewhere, e.g. splats/web/NAME.spz")
             if dst.suffix.lower() not in SPLAT_SUFFIXES:
                 raise SplatError(f"output {output!r} has no splat extension",
                                  hint="end it with .spz, .ksplat, .splat or .ply")
