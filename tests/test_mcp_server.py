@@ -296,7 +296,8 @@ def test_the_server_survives_and_the_token_appears_nowhere(client: Client) -> No
 
 def test_stdout_carries_only_the_protocol(tmp_path: Path) -> None:
     """A raw client: every line the server writes to stdout is JSON-RPC, from startup
-    (stand-ins, Gradio) to shutdown, and closing stdin ends it with exit code 0."""
+    (stand-ins, Gradio) to shutdown, and closing stdin ends it with exit code 0. Every
+    stand-in call hangs here: the call ends at its deadline as a one-line error result."""
     messages = [
         {"jsonrpc": "2.0", "id": 1, "method": "initialize",
          "params": {"protocolVersion": "2025-06-18", "capabilities": {},
@@ -305,11 +306,17 @@ def test_stdout_carries_only_the_protocol(tmp_path: Path) -> None:
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
         {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
          "params": {"name": "discover_space", "arguments": {"space": "image"}}},
+        {"jsonrpc": "2.0", "id": 4, "method": "tools/call",
+         "params": {"name": "call_space",
+                    "arguments": {"space": "image", "arguments": {"prompt": "a tower"}}}},
     ]
+    env = server_env(tmp_path / "hf_home", None)
+    env["SPACESMITH_FAULTS"] = "1:hang"
     process = subprocess.Popen(
-        [spacesmith_command(), "mcp", "--offline", "-o", str(tmp_path / "ws")],
+        [spacesmith_command(), "mcp", "--offline", "-o", str(tmp_path / "ws"),
+         "--call-timeout", "2", "--call-attempts", "1"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        env=server_env(tmp_path / "hf_home", None), cwd=tmp_path)
+        env=env, cwd=tmp_path)
     lines: queue.Queue[bytes] = queue.Queue()
 
     def read() -> None:
@@ -324,7 +331,7 @@ def test_stdout_carries_only_the_protocol(tmp_path: Path) -> None:
         assert process.stdin is not None
         process.stdin.write("".join(json.dumps(m) + "\n" for m in messages).encode())
         process.stdin.flush()
-        while not any(m.get("id") == 3 for m in parsed):
+        while not {3, 4} <= {m.get("id") for m in parsed}:
             raw = lines.get(timeout=240)
             assert raw, "the server closed stdout before answering"
             parsed.append(json.loads(raw))  # raises on any stray line
@@ -337,6 +344,12 @@ def test_stdout_carries_only_the_protocol(tmp_path: Path) -> None:
             process.kill()
     assert all(m.get("jsonrpc") == "2.0" for m in parsed)
     answers = {m["id"]: m for m in parsed if "id" in m}
-    assert set(answers) == {1, 2, 3}
+    assert set(answers) == {1, 2, 3, 4}
     assert len(answers[2]["result"]["tools"]) == len(EXPECTED_TOOLS)
     assert not answers[3]["result"].get("isError"), answers[3]
+    hung = answers[4]["result"]
+    assert hung["isError"] and len(hung["content"]) == 1
+    text = hung["content"][0]["text"]
+    assert text.startswith("Error: ") and "\n" not in text and "no result within 2 s" in text
+    assert not [m for m in parsed if CANARY in json.dumps(m)]
+

@@ -28,6 +28,8 @@ def register(subparsers: Any) -> None:
                      help="uncached Space calls allowed while the server runs (default 200)")
     mcp.add_argument("--call-timeout", type=float, default=900.0,
                      help="seconds one Space call may take (default 900)")
+    mcp.add_argument("--call-attempts", type=int, default=3,
+                     help="times a failed Space call is made before giving up (default 3)")
     mcp.set_defaults(handler=_serve)
 
 
@@ -35,8 +37,9 @@ def _serve(args: argparse.Namespace) -> int:
     from spacesmith.agent.mcp.server import ServerOptions, serve_stdio
     from spacesmith.tools.errors import InputError
 
-    if args.max_space_calls < 1 or args.call_timeout <= 0:
-        raise InputError("--max-space-calls and --call-timeout must be positive")
+    if args.max_space_calls < 1 or args.call_attempts < 1 or args.call_timeout <= 0:
+        raise InputError("--max-space-calls, --call-attempts and --call-timeout must be "
+                         "positive")
     if args.deploy:
         from spacesmith.tools.hub.deploy import validate_space_id
 
@@ -45,4 +48,4 @@ def _serve(args: argparse.Namespace) -> int:
         workspace=args.output, offline=args.offline, image_space=args.image_space,
         splat_space=args.splat_space, deploy_space=args.deploy,
         num_gaussians=str(args.num_gaussians), max_space_calls=args.max_space_calls,
-        call_timeout=args.call_timeout))
+        call_timeout=args.call_timeout, call_attempts=args.call_attempts))
