@@ -197,21 +197,32 @@ def test_second_identical_call_comes_from_the_cache(client: Client) -> None:
     assert [r["cached"] for r in many["results"]] == [True, False]
 
 
-def test_site_renders_in_chromium(client: Client, browser: Any) -> None:
+def test_site_renders_in_chromium_and_reloads_after_a_rebuild(client: Client,
+                                                              browser: Any) -> None:
     preview = client.ok("preview_site")
     assert preview["url"].startswith("http://127.0.0.1:")
     page = browser.new_page(viewport={"width": 640, "height": 400})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    ready = "() => window.__gallery && window.__gallery.ready && !window.__before_rebuild"
     try:
         page.goto(preview["url"], wait_until="load")
-        page.wait_for_function("() => window.__gallery && window.__gallery.ready",
-                               timeout=60_000)
+        page.wait_for_function(ready, timeout=60_000)
         state = page.evaluate("() => ({...window.__gallery})")
+        assert state["error"] is None and errors == []
+        assert state["count"] == len(SUBJECTS) and state["title"] == SUBJECTS[0]
+
+        page.evaluate("() => { window.__before_rebuild = true; }")
+        gallery = client.ok("read_gallery")["gallery"]
+        client.ok("build_site", {"gallery": {**gallery, "title": "Paris by night"}})
+        page.wait_for_function(ready, timeout=60_000)  # a new page: the marker is gone
+        assert "Paris by night" in page.title()
+        assert page.evaluate("() => window.__gallery.error") is None
     finally:
         page.close()
-    assert state["error"] is None and errors == []
-    assert state["count"] == len(SUBJECTS) and state["title"] == SUBJECTS[0]
+    assert errors == []
+    site_index = (client.workspace / "site" / "index.html").read_text("utf-8")
+    assert "__spacesmith" not in site_index  # the reload script is the preview's, not the site's
 
 
 def test_discover_space_by_role_and_policy(client: Client) -> None:

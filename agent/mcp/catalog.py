@@ -235,9 +235,9 @@ TOOLS: tuple[ToolSpec, ...] = (
         _obj({"gallery": GALLERY}), _build_site),
     ToolSpec(
         "preview_site", "Serve the site locally",
-        "Serve site/ on a local http://127.0.0.1 URL (kept running; reload the page after "
-        "build_site). screenshot=true also renders it in headless Chromium and attaches "
-        "the picture.",
+        "Serve site/ on a local http://127.0.0.1 URL to open in a browser (kept running; "
+        "the page reloads itself after build_site). screenshot=true also renders it in "
+        "headless Chromium and attaches the picture.",
         _obj({"screenshot": {"type": "boolean", "default": False}}), _preview),
     ToolSpec(
         "deploy_site", "Deploy the site to the user's Space",
