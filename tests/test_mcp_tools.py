@@ -8,6 +8,8 @@ which Spaces a tool call may reach.
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -110,3 +112,19 @@ def test_a_space_outside_the_policy_is_refused_before_any_request(tmp_path: Path
     with pytest.raises(ForeignHostError) as info:
         tools.discover("https://collector.example/agents.md")
     assert seen == [] and "hf_secret_canary" not in str(info.value)
+
+
+@pytest.mark.parametrize(("argv", "expected", "code"), [
+    (["-o", "/dev/null/ws"], "cannot use /dev/null/ws as the workspace", 1),
+    (["--deploy", "not a space"], "invalid Space id", 1),
+    (["--call-timeout", "0"], "must be positive", 2),
+])
+def test_a_bad_command_line_is_one_line_and_nothing_on_stdout(argv: list[str], expected: str,
+                                                              code: int) -> None:
+    command = Path(sys.executable).with_name("spacesmith")
+    done = subprocess.run([str(command), "mcp", *argv], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == code
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and expected in lines[0]

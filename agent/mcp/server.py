@@ -38,7 +38,7 @@ from spacesmith.agent.runs.settings import (
     DEFAULT_NUM_GAUSSIANS,
 )
 from spacesmith.agent.runs.workspace import Workspace
-from spacesmith.tools.errors import AgentError, SpacesmithError
+from spacesmith.tools.errors import AgentError, SpacesmithError, WorkspaceError
 
 log = logging.getLogger("spacesmith.mcp")
 
@@ -74,7 +74,7 @@ class Toolbox:
         from spacesmith.tools.hub.auth import hub_endpoint
 
         self.options = options
-        self.workspace = Workspace(options.workspace)
+        self.workspace = open_workspace(options.workspace)
         self._token = token
         self.local = LocalTools(self.workspace, deploy_space=options.deploy_space,
                                 token=token, npm=options.npm, hub_endpoint=hub_endpoint())
@@ -136,6 +136,19 @@ class Toolbox:
         if self._spaces is not None:
             self._spaces.close()
         self._stack.close()
+
+
+def open_workspace(path: Path) -> Workspace:
+    """The workspace at ``path`` (created with its layout when missing).
+
+    Raises:
+        WorkspaceError: it cannot be created or written.
+    """
+    try:
+        return Workspace(path)
+    except OSError as exc:
+        raise WorkspaceError(f"cannot use {path} as the workspace: {exc.strerror or exc}",
+                             hint="pass -o a folder you can write") from exc
 
 
 INSTRUCTIONS = (
@@ -340,6 +353,7 @@ def serve_stdio(options: ServerOptions) -> int:
 
     from spacesmith.tools.hub.auth import get_token
 
+    open_workspace(options.workspace)  # a bad -o fails here, as one line, before the wire
     wire_in, wire_out = claim_stdio()
     token = get_token()
     scrubber = Scrubber(token)
