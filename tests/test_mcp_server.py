@@ -148,6 +148,7 @@ def test_chain_images_splats_fix_site(client: Client) -> None:
     assert not result.is_error, result.content[0].text
     data = result.structured_content
     assert [item["name"] for item in data["items"]] == SUBJECTS
+    assert data["cached"] is False and data["space_calls"]["made"] == 2 * len(SUBJECTS)
     for item in data["items"]:
         assert item["splat"].startswith("splats/web/") and item["splat"].endswith(".spz")
         assert (client.workspace / item["image"]).is_file()
@@ -184,6 +185,8 @@ def test_second_identical_call_comes_from_the_cache(client: Client) -> None:
     before = call_stats(journal(client.workspace))
     again = client.ok("generate_splats", {"subjects": SUBJECTS, "show_images": False})
     assert all(item["cached"] == {"image": True, "splat": True} for item in again["items"])
+    assert again["cached"] is True
+    assert again["space_calls"] == {"made": 0, "cached": 2 * len(SUBJECTS)}
     after = call_stats(journal(client.workspace))
     assert after["finished"] == before["finished"]  # no Space call was made
     assert after["cached"] == before["cached"] + 2 * len(SUBJECTS)
@@ -193,6 +196,7 @@ def test_second_identical_call_comes_from_the_cache(client: Client) -> None:
     first = client.ok("call_space", {"space": "image", "arguments": prompt})["results"][0]
     second = client.ok("call_space", {"space": "image", "arguments": prompt})["results"][0]
     assert not first["cached"] and second["cached"] and second["files"] == first["files"]
+    assert client.ok("call_space", {"space": "image", "arguments": prompt})["cached"] is True
     many = client.ok("call_space", {"space": "image", "calls": [prompt, {"prompt": "a mill"}]})
     assert [r["cached"] for r in many["results"]] == [True, False]
 

@@ -98,7 +98,8 @@ def _call_space(box: Box, call: Call, a: Mapping[str, Any]) -> Reply:
         raise InputError("calls is empty", hint="give at least one dict of arguments")
     results = box.spaces().call(call, str(a["space"]), a.get("endpoint"), argument_list)
     files = [f for r in results for f in r["files"]]
-    return Reply({"results": results}, _images(files, box))
+    cached = all(r["cached"] for r in results)
+    return Reply({"results": results, "cached": cached}, _images(files, box))
 
 
 def _generate(box: Box, call: Call, a: Mapping[str, Any]) -> Reply:
@@ -153,8 +154,8 @@ TOOLS: tuple[ToolSpec, ...] = (
         "splat from it with the splat Space, and (fix=true) make it web-ready (upright, "
         "pruned, framed, .spz in splats/web/). Subjects run in parallel; every finished "
         "Space call is cached, so calling again with the same subjects costs nothing. "
-        "Returns items (paths, camera, cached flags) and gallery_items ready for "
-        "build_site. Long: reports progress.",
+        "Returns items (paths, camera, cached flags), gallery_items ready for build_site, "
+        "and cached=true when no Space call had to be made. Long: reports progress.",
         _obj({"subjects": {"type": "array", "minItems": 1, "maxItems": 24,
                            "items": {"type": "string", "minLength": 1, "maxLength": 200},
                            "description": "what to make, e.g. [\"Panthéon\", \"Louvre\"]"},

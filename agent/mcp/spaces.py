@@ -251,7 +251,11 @@ class SpaceTools:
         done = [item for item in items if "error" not in item]
         gallery_items = [{k: item[k] for k in ("name", "splat", "image", "camera")
                           if k in item} for item in done]
-        out: dict[str, Any] = {"items": items, "gallery_items": gallery_items}
+        flags = [flag for item in done for flag in item["cached"].values()]
+        out: dict[str, Any] = {"items": items, "gallery_items": gallery_items,
+                               "cached": bool(flags) and all(flags),
+                               "space_calls": {"made": flags.count(False),
+                                               "cached": flags.count(True)}}
         if failed:
             out["note"] = (f"{len(failed)} of {len(items)} subjects failed; call again with "
                            "the same subjects: finished calls come from the cache")
