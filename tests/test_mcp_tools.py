@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -128,3 +129,48 @@ def test_a_bad_command_line_is_one_line_and_nothing_on_stdout(argv: list[str], e
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and expected in lines[0]
+
+
+class _BarrierSpace:
+    """A Space whose calls all wait at one barrier: they finish only if they run at once."""
+
+    def __init__(self, space: str, parties: int) -> None:
+        from spacesmith.tools.spaces.schema import Endpoint, Parameter, Return
+
+        self.spec = SimpleNamespace(space=space, space_id="tester/echo", title="", host="")
+        text = Parameter("text", "Text", "string", "str", "textbox", True)
+        self.endpoints = {"/echo": Endpoint("/echo", "echo", (text,),
+                                            (Return("out", "string", "str", "file", True),))}
+        self.barrier = threading.Barrier(parties, timeout=20)
+
+    def call(self, endpoint: str, arguments: dict[str, object], *, out_dir: Path,
+             timeout: float | None = None) -> object:
+        from spacesmith.tools.spaces.client import CallResult
+
+        self.barrier.wait()  # BrokenBarrierError if the calls ran one after the other
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = out_dir / "echo.txt"
+        path.write_text(str(arguments["text"]), "utf-8")
+        return CallResult(self.spec.space, endpoint, [str(path)], [path], 0.01, 1)
+
+    def close(self) -> None:
+        pass
+
+
+def test_several_calls_run_at_once_and_each_is_cached(tmp_path: Path) -> None:
+    space = _BarrierSpace("tester/echo", parties=3)
+    tools = SpaceTools(Workspace(tmp_path / "ws"), token=None, named=[],
+                       roles={"image": "a/b", "splat": "c/d"}, max_calls=10, max_workers=3,
+                       timeout=30.0, call_attempts=1, num_gaussians="4096",
+                       connector=lambda name, **kwargs: space)
+    calls = [{"text": word} for word in ("one", "two", "three")]
+    try:
+        first = tools.call(Call(), "tester/echo", "/echo", calls)
+        again = tools.call(Call(), "tester/echo", "echo", calls)  # no barrier: all cached
+    finally:
+        tools.close()
+    assert [r["cached"] for r in first] == [False] * 3
+    assert [r["cached"] for r in again] == [True] * 3
+    assert [r["files"] for r in again] == [r["files"] for r in first]
+    texts = [(tmp_path / "ws" / r["files"][0]).read_text("utf-8") for r in first]
+    assert texts == ["one", "two", "three"]

@@ -42,6 +42,8 @@ class LocalTools:
         self.hub_endpoint = hub_endpoint
         self._preview: Any = None
         self._lock = threading.Lock()
+        # one writer of gallery.json and site/ at a time (clients may send calls at once)
+        self._site_lock = threading.RLock()
 
     def close(self) -> None:
         """Stop the preview server."""
@@ -115,8 +117,9 @@ class LocalTools:
 
         data = self._portable(gallery)
         parsed = gallery_from_dict(data, base_dir=self.workspace.root)
-        self.workspace.write_text("gallery.json",
-                                  json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        with self._site_lock:
+            self.workspace.write_text("gallery.json",
+                                      json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return {"path": "gallery.json", "title": parsed.title,
                 "items": [item.name for item in parsed.items]}
 
@@ -125,13 +128,15 @@ class LocalTools:
         from spacesmith.tools.site.gallery import load_gallery
         from spacesmith.tools.site.render import build_site
 
-        if gallery is not None:
-            self.write_gallery(gallery)
-        elif not self.workspace.gallery_json.is_file():
-            raise GalleryError("there is no gallery.json yet",
-                               hint="pass gallery to build_site, or call write_gallery first")
-        parsed = load_gallery(self.workspace.gallery_json)
-        result = build_site(parsed, self.workspace.site_dir, npm=self.npm)
+        with self._site_lock:
+            if gallery is not None:
+                self.write_gallery(gallery)
+            elif not self.workspace.gallery_json.is_file():
+                raise GalleryError("there is no gallery.json yet",
+                                   hint="pass gallery to build_site, or call write_gallery "
+                                        "first")
+            parsed = load_gallery(self.workspace.gallery_json)
+            result = build_site(parsed, self.workspace.site_dir, npm=self.npm)
         missing = [f for f in ("index.html", "README.md") if f not in result.files]
         if missing:
             raise SiteError(f"the built site lacks {', '.join(missing)}")
@@ -183,8 +188,9 @@ class LocalTools:
         site = self.workspace.site_dir
         if not (site / "index.html").is_file():
             raise SiteError("the site is not built yet", hint="call build_site first")
-        result = deploy(site, target, token=self._token, private=private, dry_run=dry_run,
-                        endpoint=self.hub_endpoint)
+        with self._site_lock:
+            result = deploy(site, target, token=self._token, private=private,
+                            dry_run=dry_run, endpoint=self.hub_endpoint)
         return {"space": target, "url": result.url, "files": len(result.files),
                 "committed": result.committed, "dry_run": dry_run}
 
