@@ -84,7 +84,16 @@ class Toolbox:
         self._stack = contextlib.ExitStack()
         self._starter = threading.Thread(target=self._start, name="spacesmith-mcp-spaces",
                                          daemon=True)
-        self._starter.start()
+        self._start_lock = threading.Lock()
+        self._started = False
+
+    def start(self) -> None:
+        """Start the Spaces in the background (the stand-ins take seconds: ``tools/list``
+        and the local tools answer meanwhile)."""
+        with self._start_lock:
+            if not self._started:
+                self._started = True
+                self._starter.start()
 
     def _start(self) -> None:
         from spacesmith.agent.runs.runner import spaces_for
@@ -117,6 +126,7 @@ class Toolbox:
         Raises:
             AgentError: the Spaces failed to start or are still starting past the deadline.
         """
+        self.start()
         if not self._ready.wait(self.options.startup_timeout):
             raise AgentError(f"the Spaces are still starting after "
                              f"{self.options.startup_timeout:.0f} s", hint="call again later")
@@ -132,7 +142,10 @@ class Toolbox:
     def close(self) -> None:
         """Stop the preview, close the Space clients, stop the stand-ins."""
         self.local.close()
-        self._ready.wait(self.options.startup_timeout)
+        with self._start_lock:
+            started = self._started
+        if started:
+            self._ready.wait(self.options.startup_timeout)
         if self._spaces is not None:
             self._spaces.close()
         self._stack.close()
@@ -369,6 +382,7 @@ def serve_stdio(options: ServerOptions) -> int:
 
     async def run() -> None:
         async with stdio_server(wire_in, wire_out) as (read, write):
+            box.start()  # after the protocol's imports: they need not share the GIL with it
             await app.server.run(read, write, app.server.create_initialization_options())
 
     try:

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 from spacesmith.agent.calls.cache import fan_out
 from spacesmith.agent.calls.roles import match_role
 from spacesmith.agent.calls.session import SpaceResult, SpaceSession
-from spacesmith.agent.codeagent.space_tools import space_identity, space_label
 from spacesmith.agent.mcp.progress import Call, bound, current
 from spacesmith.agent.runs.workspace import Workspace
 from spacesmith.tools.errors import (
@@ -159,6 +158,8 @@ class SpaceTools:
             found = self._roles.get(role)
         if found is not None:
             return found
+        from spacesmith.agent.codeagent.space_tools import space_identity
+
         space = self.role_spaces[role]
         client = self.connect(space)
         match = match_role(client.endpoints, role, num_gaussians=self.num_gaussians)
@@ -171,6 +172,8 @@ class SpaceTools:
     def discover(self, space: str) -> dict[str, Any]:
         """A Space's endpoints and parameters, and which roles it can play (``space`` may
         be a role name: the configured Space of that role)."""
+        from spacesmith.agent.codeagent.space_tools import space_label
+
         space = self.role_spaces.get(space.strip(), space)
         client = self.connect(space)
         endpoints = [_endpoint_dict(ep) for ep in client.endpoints.values()]
@@ -192,6 +195,8 @@ class SpaceTools:
         ``space`` may be a role name ("image", "splat"): then the role's Space and endpoint
         are used, and its main input may be given as ``prompt`` / ``image``.
         """
+        from spacesmith.agent.codeagent.space_tools import space_identity
+
         if space in ROLE_KEYS:
             role = self.role(space)
             if endpoint not in (None, "", role.endpoint.name, role.endpoint.name.lstrip("/")):
