@@ -154,6 +154,7 @@ def test_chain_images_splats_fix_site(client: Client) -> None:
         assert (client.workspace / item["image"]).is_file()
         assert (client.workspace / item["raw_splat"]).is_file()
         assert not item["cached"]["image"] and not item["cached"]["splat"]
+        assert item["fix_cached"] is False
     # the images come back as MCP image content a client can show
     pictures = [c for c in result.content if c.type == "image"]
     assert len(pictures) == len(SUBJECTS)
@@ -187,6 +188,7 @@ def test_second_identical_call_comes_from_the_cache(client: Client) -> None:
     assert all(item["cached"] == {"image": True, "splat": True} for item in again["items"])
     assert again["cached"] is True
     assert again["space_calls"] == {"made": 0, "cached": 2 * len(SUBJECTS)}
+    assert all(item["fix_cached"] for item in again["items"])  # the web splats were current
     after = call_stats(journal(client.workspace))
     assert after["finished"] == before["finished"]  # no Space call was made
     assert after["cached"] == before["cached"] + 2 * len(SUBJECTS)

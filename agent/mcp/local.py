@@ -198,7 +198,8 @@ class LocalTools:
         """What the workspace holds: gallery, site, web splats, Space outputs."""
         root = self.workspace.root
         outputs = sorted(p for p in (root / "cache").glob("*/files/*") if p.is_file())
-        web = sorted(p for p in self.workspace.web_dir.glob("*") if p.is_file())
+        web = sorted(p for p in self.workspace.web_dir.glob("*")
+                     if p.is_file() and not p.name.startswith("."))
         return {
             "root": str(root),
             "gallery": self.workspace.gallery_json.is_file(),

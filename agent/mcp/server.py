@@ -306,6 +306,16 @@ def _notifier(ctx: Any) -> Notify:
 
 def _thumbnail_png(path: Path) -> str | None:
     """An image file as a base64 PNG at most THUMBNAIL pixels wide, or None if unreadable."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return _thumbnail_of(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _thumbnail_of(path: str, mtime_ns: int, size: int) -> str | None:
+    """The thumbnail of one version of a file (a cached Space output never changes)."""
     from PIL import Image
 
     try:

@@ -8,11 +8,13 @@ the session's clients only; results carry workspace paths, never the token.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -290,15 +292,33 @@ class SpaceTools:
         if not fix:
             item["splat"] = rec.splat
             return item
-        from spacesmith.tools.splat.convert import convert
-
         dst = self.workspace.web_dir / f"{slugify(name)}{WEB_FORMAT}"
-        fixed = convert(self.workspace.resolve(rec.splat), dst, flip_y=True, frame=True,
-                        prune_alpha=0.02)
-        item.update(splat=self.workspace.relative(dst), camera=fixed.camera.to_dict(),
-                    count=int(fixed.stats.count), bytes=int(fixed.out_bytes))
+        item.update(self._web_splat(self.workspace.resolve(rec.splat), dst))
         call.advance(f"{name}: web splat {item['splat']}")
         return item
+
+    def _web_splat(self, src: Path, dst: Path) -> dict[str, Any]:
+        """Flip, frame, prune and compress ``src`` into ``dst``, unless ``dst`` already is
+        exactly that (a record beside it names the source version and the output's)."""
+        from spacesmith.tools.splat.convert import convert
+
+        record = dst.with_name(f".{dst.name}.fix.json")
+        source = {"src": self.workspace.relative(src), "size": src.stat().st_size,
+                  "mtime_ns": src.stat().st_mtime_ns, "fix": "flip_y frame prune_alpha=0.02"}
+        try:
+            kept = json.loads(record.read_text("utf-8"))
+            if (kept["source"] == source and dst.stat().st_size == kept["bytes"]
+                    and dst.stat().st_mtime_ns == kept["mtime_ns"]):
+                return {**kept["result"], "fix_cached": True}
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # no record, or a stale or broken one: convert
+        fixed = convert(src, dst, flip_y=True, frame=True, prune_alpha=0.02)
+        result = {"splat": self.workspace.relative(dst), "camera": fixed.camera.to_dict(),
+                  "count": int(fixed.stats.count), "bytes": int(fixed.out_bytes)}
+        self.workspace.write_text(record, json.dumps({
+            "source": source, "bytes": dst.stat().st_size, "mtime_ns": dst.stat().st_mtime_ns,
+            "result": result}))
+        return {**result, "fix_cached": False}
 
 
 def _on_space_event(event: ProgressEvent) -> None:
