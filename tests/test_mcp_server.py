@@ -72,6 +72,7 @@ class Client:
     def call(self, name: str, arguments: dict[str, Any] | None = None,
              progress: list[tuple[float, float | None, str | None]] | None = None) -> Any:
         async def on_progress(value: float, total: float | None, message: str | None) -> None:
+            self.texts.append(message or "")
             if progress is not None:
                 progress.append((value, total, message))
 

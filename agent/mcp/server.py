@@ -228,7 +228,7 @@ class McpApp:
         problem = self._problem(spec, arguments)
         if problem is not None:
             return self._error(f"Error: {spec.name}: {problem} (see the tool's input schema)")
-        call = Call(notify=_notifier(ctx))
+        call = Call(notify=_notifier(ctx, self.scrub))
         finished = False
         try:
             reply: Reply = await anyio.to_thread.run_sync(
@@ -288,9 +288,9 @@ class McpApp:
         return types.CallToolResult(content=content, structured_content=data, is_error=False)
 
 
-def _notifier(ctx: Any) -> Notify:
+def _notifier(ctx: Any, scrub: Scrubber) -> Notify:
     """Send progress for the request of ``ctx`` from a worker thread (a no-op when the
-    client asked for none)."""
+    client asked for none); messages are scrubbed like results."""
     import anyio
     import anyio.from_thread
     import anyio.lowlevel
@@ -298,8 +298,8 @@ def _notifier(ctx: Any) -> Notify:
     loop = anyio.lowlevel.current_token()
 
     def notify(progress: float, total: float | None, message: str) -> None:
-        anyio.from_thread.run(ctx.session.report_progress, progress, total, message,
-                              token=loop)
+        anyio.from_thread.run(ctx.session.report_progress, progress, total,
+                              scrub.text(message), token=loop)
 
     return notify
 
