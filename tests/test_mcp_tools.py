@@ -40,6 +40,8 @@ NAMED = ["http://127.0.0.1:7861", "https://example.org/spaces/mine"]
     ("http://localhost:7861", False),
     ("https://example.org/other", True),                 # same origin as a named Space
     ("https://attacker.example/", False),
+    ("http://127.0.0.1:7861@attacker.example/", False),  # userinfo trick
+    ("attacker.example/x", True),   # a Hub id: reached only as attacker-example-x.hf.space
 ])
 def test_space_policy(space: str, allowed: bool) -> None:
     assert space_allowed(space, NAMED) is allowed
