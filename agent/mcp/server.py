@@ -114,6 +114,9 @@ class Toolbox:
             print(f"spacesmith mcp: {line}", file=sys.stderr, flush=True)
         except SpacesmithError as exc:
             self._failure = exc
+        except ImportError as exc:  # --offline without the [local] extra: no gradio
+            self._failure = AgentError(f"the local stand-in Spaces need {exc.name or 'gradio'}",
+                                       hint="pip install 'spacesmith[local]'")
         except Exception as exc:  # the stand-ins failed to start: say so at the first call
             self._failure = AgentError(f"the Spaces could not be started: "
                                        f"{type(exc).__name__}: {exc}")
