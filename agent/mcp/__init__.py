@@ -5,5 +5,6 @@ tools for any MCP client (Claude Code, Cursor, tiny-agents), over stdio.
 - :mod:`.progress`: one tool call's progress out and cancellation in;
 - :mod:`.spaces`: the Space side (discovery policy, cached calls, the image → splat chain);
 - :mod:`.local`: the local side (splats, gallery, site, preview, deploy);
+- :mod:`.preview`: the site on a loopback URL whose page reloads itself after a rebuild;
 - :mod:`.server`: the MCP protocol (the SDK's low-level server), stdio, errors, scrubbing.
 """
