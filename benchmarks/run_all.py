@@ -32,6 +32,7 @@ BENCHES: dict[str, tuple[str, list[str]]] = {
     "site": ("bench_site.py", []),
     "build": ("bench_build.py", []),
     "faults": ("bench_faults.py", []),
+    "mcp": ("bench_mcp.py", []),
 }
 
 Row = tuple[str, str, str, str, str]  # what, spacesmith, peer, peer figure, ratio / target
@@ -127,9 +128,25 @@ def rows_faults(d: dict[str, Any]) -> list[Row]:
     ]
 
 
+def rows_mcp(d: dict[str, Any]) -> list[Row]:
+    start, call, chain = d["startup_s"], d["cached_call_s"], d["chain_s"]
+    return [
+        ("`spacesmith mcp --offline` start (to `initialize`)", _s(start["spacesmith"]),
+         "minimal server, same SDK", _s(start["minimal_sdk_server"]),
+         f"{d['startup_ratio']:.2f}× (≤ {d['startup_target']:g}×)"),
+        ("cached `call_space` over MCP (median)", _s(call["mcp"]),
+         "same call in process", _s(call["in_process"]),
+         f"+{d['protocol_overhead_s'] * 1000:.0f} ms "
+         f"(≤ +{d['protocol_overhead_target_s'] * 1000:.0f} ms)"),
+        (f"`generate_splats`, {d['subjects']} subjects, again", _s(chain["cached"]),
+         "the first call", _s(chain["first"]),
+         f"{d['chain_ratio']:.2f}× (≤ {d['chain_target']:g}×)"),
+    ]
+
+
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "space_client": rows_space_client, "cli": rows_cli, "splat": rows_splat,
-    "site": rows_site, "build": rows_build, "faults": rows_faults,
+    "site": rows_site, "build": rows_build, "faults": rows_faults, "mcp": rows_mcp,
 }
 
 
