@@ -1,0 +1,111 @@
+"""ChatModel on a real local HTTP server: the wire form, the window, compaction, streaming."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from PIL import Image
+from smolagents.models import ChatMessage, MessageRole
+
+from spacesmith.agent.codeagent.llm import ChatModel, ModelLimits, wire_messages
+from spacesmith.agent.codeagent.llm_clients import make_client
+from spacesmith.agent.codeagent.server_info import probe_server
+from tests.fixtures.llm_server import ChatServer, Reply, answer, text_of
+
+
+def msg(role: MessageRole, text: str) -> ChatMessage:
+    return ChatMessage(role=role, content=[{"type": "text", "text": text}])
+
+
+def conversation(steps: int, observation: str = "x" * 3000) -> list[ChatMessage]:
+    out = [msg(MessageRole.SYSTEM, "You write code. " * 50),
+           msg(MessageRole.USER, "New task:\nbuild a gallery")]
+    for i in range(steps):
+        out.append(msg(MessageRole.ASSISTANT, f"Thought: step {i}\n<code>\nprint({i})\n</code>"))
+        out.append(msg(MessageRole.TOOL_CALL, f"Calling tools: python_interpreter {i}"))
+        out.append(msg(MessageRole.TOOL_RESPONSE, f"Observation:\nstep {i} " + observation))
+    return out
+
+
+def model_on(server: ChatServer, client: str, monkeypatch: pytest.MonkeyPatch, *,
+             window: int = 8192, **limits: Any) -> ChatModel:
+    monkeypatch.setenv("SPACESMITH_LLM_CLIENT", client)
+    if client == "openai":
+        pytest.importorskip("openai")
+    lim = ModelLimits(timeout_s=10, **limits)
+    return ChatModel(make_client(server.url, "not-needed", lim.timeout_s), "test-model",
+                     server.url, limits=lim, window=window, sleep=lambda s: None)
+
+
+def test_wire_form_is_strings_with_roles_merged() -> None:
+    image = Image.new("RGB", (4, 4))
+    messages = [msg(MessageRole.SYSTEM, "sys"), msg(MessageRole.USER, "New task:\nx"),
+                msg(MessageRole.ASSISTANT, "a"), msg(MessageRole.TOOL_CALL, "call"),
+                ChatMessage(role=MessageRole.TOOL_RESPONSE,
+                            content=[{"type": "image", "image": image},
+                                     {"type": "text", "text": "Observation: ok"}])]
+    wire = wire_messages(messages)
+    assert [m["role"] for m in wire] == ["system", "user", "assistant", "user"]
+    assert all(isinstance(m["content"], str) for m in wire)
+    assert wire[2]["content"] == "a\ncall"
+    assert "reads text only" in wire[3]["content"] and "Observation: ok" in wire[3]["content"]
+    parts = wire_messages(messages, vision=True)
+    assert parts[3]["content"][0]["type"] == "image_url"
+    assert parts[3]["content"][0]["image_url"]["url"].startswith("data:image/png;base64,")
+
+
+@pytest.mark.parametrize("client", ["openai", "hub"])
+def test_a_long_context_refusal_is_compacted_and_sent_once_more(
+        client: str, chat_server: Callable[..., ChatServer],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    server = chat_server(lambda body, n: answer("Thought: ok\n<code>\nprint(1)\n</code>"),
+                         window=4096)
+    model = model_on(server, client, monkeypatch, window=100_000, max_tokens=512)
+    reply = model.generate(conversation(8), stop_sequences=["Observation:"])
+    assert "print(1)" in str(reply.content)
+    assert len(server.requests) == 2  # refused once, then fitted to the window it named
+    assert model.window == 4096 and model.window_source == "the server's error"
+    second = text_of(server.requests[1])
+    assert "oldest messages of this conversation were dropped" in second
+    assert "step 7" in second and "step 0 " not in second  # the newest steps are kept
+
+
+def test_the_window_from_props_keeps_requests_inside_it(
+        chat_server: Callable[..., ChatServer], monkeypatch: pytest.MonkeyPatch) -> None:
+    server = chat_server(lambda body, n: answer("<code>\nprint(2)\n</code>"),
+                         window=4096, props_window=4096)
+    info = probe_server(server.url, None, "test-model")
+    assert info.window == 4096 and info.models == ("test-model",)
+    model = model_on(server, "hub", monkeypatch, window=info.window, max_tokens=512)
+    for steps in (1, 4, 12):
+        model.generate(conversation(steps))
+    assert len(server.requests) == 3  # never refused: compacted before sending
+    assert all(b["max_tokens"] <= 512 for b in server.requests)
+
+
+def test_openai_path_streams_and_reads_a_plain_json_answer(
+        chat_server: Callable[..., ChatServer], monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+    text = "Thought: go\n<code>\nprint('streamed')\n</code>\nObservation: made up"
+    for streams in (True, False):
+        server = chat_server(lambda body, n: answer(text), streams=streams)
+        model = model_on(server, "openai", monkeypatch)
+        model.on_text = seen.append
+        reply = model.generate(conversation(1), stop_sequences=["Observation:"])
+        assert str(reply.content) == text.split("Observation:")[0]
+        assert server.requests[0]["stream"] is True
+    assert len([s for s in seen if s.strip()]) > 2  # more than one piece: it streamed
+
+
+def test_a_trickling_server_is_cut_at_the_deadline(
+        chat_server: Callable[..., ChatServer], monkeypatch: pytest.MonkeyPatch) -> None:
+    from spacesmith.tools.errors import ModelError
+
+    server = chat_server(lambda body, n: Reply(hang=True))
+    model = model_on(server, "hub", monkeypatch)
+    model.limits = ModelLimits(timeout_s=0.5)
+    with pytest.raises(ModelError, match=r"did not answer within 0.5 s"):
+        model.generate(conversation(1))
+    assert len(server.requests) == 1
