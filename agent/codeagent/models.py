@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from smolagents.models import Model
-from spacesmith.tools.hub.auth import may_send_token
 
 from spacesmith.agent.codeagent.llm import DEFAULT_WINDOW, ChatModel, ModelLimits
 from spacesmith.agent.codeagent.llm_clients import TextSink, make_client
 from spacesmith.agent.runs.settings import Settings
 from spacesmith.tools.errors import AgentError
+from spacesmith.tools.hub.auth import may_send_token
 
 DEFAULT_MODEL_ID = "Qwen/Qwen3-Coder-480B-A35B-Instruct"
 ROUTER_URL = "https://router.huggingface.co/v1"

@@ -34,7 +34,10 @@ def correction(image_tool: str) -> str:
 
 
 def unusable(step: ActionStep) -> bool:
-    """Whether a step's answer held no code to run."""
+    """Whether a step's answer held no code to run (a step with no answer, such as the
+    step-limit marker, is not judged)."""
+    if step.model_output is None:
+        return False
     if isinstance(step.error, AgentParsingError):
         return True
     raw = (step.model_output or "").removesuffix("</code>")

@@ -31,9 +31,11 @@ def hub_reachable(timeout: float = 3.0) -> bool:
 
 @contextlib.contextmanager
 def hub_offline(offline: bool) -> Iterator[None]:
-    """huggingface_hub's offline switch (``HF_HUB_OFFLINE``) on for an offline run, and its
-    telemetry off (the user-agent lookup it would fetch from huggingface.co); restored
-    after, so one process can run offline and online runs in turn."""
+    """For an offline run, huggingface_hub's telemetry off (``HF_HUB_DISABLE_TELEMETRY``):
+    otherwise its first request fetches an "agent harnesses" registry from huggingface.co to
+    name the calling agent in its user-agent. Restored after, so one process can run
+    offline and online runs in turn. ``HF_HUB_OFFLINE`` is not the switch here: it makes
+    ``InferenceClient`` refuse every URL, a local model server's included."""
     if not offline:
         yield
         return
@@ -41,20 +43,18 @@ def hub_offline(offline: bool) -> Iterator[None]:
 
     from huggingface_hub import constants
 
-    names = ("HF_HUB_OFFLINE", "HF_HUB_DISABLE_TELEMETRY")
-    saved_env = {name: os.environ.get(name) for name in names}
-    saved = (constants.HF_HUB_OFFLINE, constants.HF_HUB_DISABLE_TELEMETRY)
-    os.environ.update(dict.fromkeys(names, "1"))
-    constants.HF_HUB_OFFLINE = constants.HF_HUB_DISABLE_TELEMETRY = True
+    name = "HF_HUB_DISABLE_TELEMETRY"
+    saved_env, saved = os.environ.get(name), constants.HF_HUB_DISABLE_TELEMETRY
+    os.environ[name] = "1"
+    constants.HF_HUB_DISABLE_TELEMETRY = True
     try:
         yield
     finally:
-        constants.HF_HUB_OFFLINE, constants.HF_HUB_DISABLE_TELEMETRY = saved
-        for name, value in saved_env.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        constants.HF_HUB_DISABLE_TELEMETRY = saved
+        if saved_env is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved_env
 
 
 @contextlib.contextmanager
