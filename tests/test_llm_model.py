@@ -109,3 +109,23 @@ def test_a_trickling_server_is_cut_at_the_deadline(
     with pytest.raises(ModelError, match=r"did not answer within 0.5 s"):
         model.generate(conversation(1))
     assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize(("status", "body", "context", "window"), [
+    (400, '{"error": {"message": "This model\'s maximum context length is 8192 tokens. '
+          'However, you requested 10461 tokens"}}', True, 8192),  # llama-cpp-python, vLLM
+    (400, '{"error": {"code": 400, "message": "the request exceeds the available context '
+          'size, try increasing it", "type": "exceed_context_size_error", "n_ctx": 4096}}',
+     True, 4096),  # llama.cpp's server
+    (500, '{"error": {"message": "upstream 127.0.0.1:7429 said: 429 Too Many Requests"}}',
+     False, None),  # a 500 that mentions 429 is neither a rate limit nor a length refusal
+    (500, "[json.exception.type_error.302] type must be string, but is array", False, None),
+])
+def test_error_bodies_are_read_by_status_and_shape(status: int, body: str, context: bool,
+                                                   window: int | None) -> None:
+    from spacesmith.agent.codeagent.llm import is_context_error, window_from_error
+    from spacesmith.agent.codeagent.llm_clients import CallFailure, error_detail
+
+    failure = CallFailure("status", error_detail(body), status=status)
+    assert is_context_error(failure) is context
+    assert window_from_error(failure.detail) == window

@@ -96,7 +96,10 @@ def error_detail(body: str) -> str:
     if isinstance(data, dict):
         found = data.get("error", data.get("detail", data.get("message")))
         if isinstance(found, dict):
+            n_ctx = found.get("n_ctx")  # llama.cpp names its window beside the message
             found = found.get("message", found)
+            if isinstance(n_ctx, int):
+                found = f"{found} (context size {n_ctx})"
         if isinstance(found, list) and found and isinstance(found[0], dict):
             found = found[0].get("msg", found[0])
         if found is not None:

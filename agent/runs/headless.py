@@ -200,7 +200,7 @@ def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
             settings = settings.with_(offline=True)
         with spaces_for(settings) as (resolved, spaces_line):
             summary["spaces"] = spaces_line
-            harness = open_harness(resolved)
+            harness = open_harness(resolved, on_text=_terminal_sink())
             summary["model"] = harness.model_label
             report = resolved.output.resolve() / "report.md"
             try:
@@ -236,6 +236,19 @@ def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
         echo(f"model: {summary['model']}; {summary['spaces']}")
         echo(f"report: {summary['report']}")
     return 0 if outcome.success else 1
+
+
+def _terminal_sink() -> Callable[[str], None] | None:
+    """The model's answer streams to stderr when it is a terminal (progress for a person);
+    a script reading the output gets only the summary and one line per error."""
+    if not sys.stderr.isatty():
+        return None
+
+    def write(text: str) -> None:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+    return write
 
 
 def _ending(report_json: Path) -> dict[str, Any]:
