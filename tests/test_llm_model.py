@@ -99,7 +99,17 @@ def test_openai_path_streams_and_reads_a_plain_json_answer(
     assert len([s for s in seen if s.strip()]) > 2  # more than one piece: it streamed
 
 
-def test_a_trickling_server_is_cut_at_the_deadline(
+@pytest.mark.parametrize("streams", [True, False])
+def test_answers_under_an_odd_content_type_are_read(
+        streams: bool, chat_server: Callable[..., ChatServer],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    server = chat_server(lambda body, n: answer("<code>\nprint(3)\n</code>"), streams=streams,
+                         content_type="text/plain")
+    reply = model_on(server, "openai", monkeypatch).generate(conversation(1))
+    assert "print(3)" in str(reply.content)
+
+
+def test_a_hung_server_is_cut_at_the_deadline(
         chat_server: Callable[..., ChatServer], monkeypatch: pytest.MonkeyPatch) -> None:
     from spacesmith.tools.errors import ModelError
 

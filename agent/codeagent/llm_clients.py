@@ -195,8 +195,12 @@ class OpenAIChatClient:
     @staticmethod
     def _read(stream: Any, on_text: TextSink | None) -> Completion:
         response = stream.response
-        if "json" in response.headers.get("content-type", ""):
-            return completion_from_json(json.loads(response.read()))  # stream ignored
+        if "event-stream" not in response.headers.get("content-type", ""):
+            try:  # a server that ignored "stream", or sent events under another type
+                return completion_from_body(response.read().decode("utf-8", "replace"),
+                                            on_text)
+            finally:
+                stream.close()
         parts: list[str] = []
         finish: str | None = None
         prompt = completion = None
@@ -213,6 +217,43 @@ class OpenAIChatClient:
         finally:
             stream.close()
         return Completion("".join(parts), prompt, completion, finish)
+
+
+def completion_from_body(body: str, on_text: TextSink | None = None) -> Completion:
+    """A whole answer body: a ``chat.completion`` JSON document, or server-sent events.
+
+    Raises:
+        CallFailure: neither.
+    """
+    try:
+        return completion_from_json(json.loads(body))
+    except ValueError:
+        pass
+    parts: list[str] = []
+    finish: str | None = None
+    prompt = completion = None
+    for line in body.splitlines():
+        if not line.startswith("data:"):
+            continue
+        payload = line[len("data:"):].strip()
+        if payload == "[DONE]":
+            break
+        try:
+            event = json.loads(payload)
+            choice = (event.get("choices") or [{}])[0]
+            text = (choice.get("delta") or {}).get("content") or ""
+        except (ValueError, AttributeError, IndexError, TypeError) as exc:
+            raise CallFailure("protocol", f"unreadable event: {payload[:200]}") from exc
+        finish = choice.get("finish_reason") or finish
+        if event.get("usage"):
+            prompt, completion = _usage(event["usage"])
+        parts.append(text)
+    if finish is None and not parts:
+        raise CallFailure("protocol", f"neither a chat completion nor events: {body[:200]}")
+    text = "".join(parts)
+    if on_text is not None and text:
+        on_text(text)
+    return Completion(text, prompt, completion, finish)
 
 
 class HubChatClient:

@@ -72,8 +72,14 @@ def space_checks(settings: Settings, *, http: httpx.Client) -> list[Check]:
             http.get(f"{hub}/api/spaces/{DEFAULT_SPLAT_SPACE}", timeout=HTTP_TIMEOUT_S)
             checks.append(Check("hub", True, f"{hub} answers"))
         except httpx.HTTPError as exc:
-            checks.append(Check("hub", False, f"{hub} cannot be reached ({type(exc).__name__})",
-                                "check the network, or use --offline for the local stand-ins"))
+            unnamed = not (settings.image_space or settings.splat_space)
+            checks.append(Check(
+                "hub", False, f"{hub} cannot be reached ({type(exc).__name__})"
+                + ("; builds will use the local stand-in Spaces" if unnamed else ""),
+                "check the network, or use --offline for the local stand-ins",
+                required=not unnamed))
+            if unnamed:
+                checks.append(standin_check())
             return checks
     for role, space in named:
         name = f"{role} Space {space}"
