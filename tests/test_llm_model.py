@@ -139,3 +139,29 @@ def test_error_bodies_are_read_by_status_and_shape(status: int, body: str, conte
     failure = CallFailure("status", error_detail(body), status=status)
     assert is_context_error(failure) is context
     assert window_from_error(failure.detail) == window
+
+
+@pytest.mark.parametrize(("output", "code", "error", "expected"), [
+    ("I will help you!", None, "parse", True),
+    ("", "", None, True),
+    ("Thought: x\n<code>\nprint(1)\n</code>", "print(1)", None, False),
+    ("Thought: x\n<code>\nfor for\n</code>", "for for", "Code parsing failed on line 1", True),
+    ("Thought: x\n<code>\nundefined_name\n</code>", "undefined_name", "NameError", False),
+    (None, None, "max steps", False),  # the step-limit marker holds no answer to judge
+])
+def test_which_answers_are_unusable(output: str | None, code: str | None, error: str | None,
+                                    expected: bool) -> None:
+    from smolagents.memory import ActionStep
+    from smolagents.monitoring import AgentLogger, LogLevel, Timing
+    from smolagents.utils import AgentExecutionError, AgentParsingError
+
+    from spacesmith.agent.codeagent.output_guard import unusable
+
+    logger = AgentLogger(level=LogLevel.OFF)
+    step = ActionStep(step_number=1, timing=Timing(start_time=0.0), model_output=output,
+                      code_action=code)
+    if error == "parse":
+        step.error = AgentParsingError("no code", logger)
+    elif error is not None:
+        step.error = AgentExecutionError(error, logger)
+    assert unusable(step) is expected

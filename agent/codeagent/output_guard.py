@@ -1,8 +1,9 @@
 """Weak models end cleanly: one precise correction per unusable answer, and a stop after a
 few in a row.
 
-An answer is unusable when it holds no code to run: smolagents could not parse it, or it
-had no code block and was empty or failed as code (prose that happened to parse). The
+An answer is unusable when it holds no code to run: smolagents could not parse it, its
+code is not Python (a syntax error), or it had no code block and was empty or failed as
+code (prose that happened to parse). The
 step's error is replaced by one short correction that shows the expected form with the
 run's own tool names (smolagents' default echoes the whole answer back, which only grows
 the context of a model that is already lost). After :data:`MAX_UNUSABLE` unusable answers
@@ -38,7 +39,7 @@ def unusable(step: ActionStep) -> bool:
     step-limit marker, is not judged)."""
     if step.model_output is None:
         return False
-    if isinstance(step.error, AgentParsingError):
+    if isinstance(step.error, AgentParsingError) or "Code parsing failed" in str(step.error):
         return True
     raw = (step.model_output or "").removesuffix("</code>")
     if any(marker in raw for marker in _MARKERS):
