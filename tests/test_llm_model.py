@@ -12,7 +12,7 @@ from smolagents.models import ChatMessage, MessageRole
 from spacesmith.agent.codeagent.llm import ChatModel, ModelLimits, wire_messages
 from spacesmith.agent.codeagent.llm_clients import make_client
 from spacesmith.agent.codeagent.server_info import probe_server
-from tests.fixtures.llm_server import ChatServer, Reply, answer, text_of
+from tests.fixtures.llm_server import ChatServer, Reply, answer, error, text_of
 
 
 def msg(role: MessageRole, text: str) -> ChatMessage:
@@ -165,3 +165,32 @@ def test_which_answers_are_unusable(output: str | None, code: str | None, error:
     elif error is not None:
         step.error = AgentExecutionError(error, logger)
     assert unusable(step) is expected
+
+
+def test_a_trickling_stream_is_cut_at_the_deadline(
+        chat_server: Callable[..., ChatServer], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bytes keep coming, so no read times out: the call's own deadline ends it."""
+    from spacesmith.tools.errors import ModelError
+
+    server = chat_server(lambda body, n: Reply(trickle=True))
+    model = model_on(server, "openai", monkeypatch)
+    model.limits = ModelLimits(timeout_s=1.0)
+    seen: list[str] = []
+    model.on_text = seen.append
+    with pytest.raises(ModelError, match=r"did not answer within 1 s"):
+        model.generate(conversation(1))
+    assert "." in seen and len(server.requests) == 1
+
+
+def test_a_key_echoed_by_the_server_is_not_in_the_error(
+        chat_server: Callable[..., ChatServer], monkeypatch: pytest.MonkeyPatch) -> None:
+    from spacesmith.tools.errors import ModelError
+
+    server = chat_server(lambda body, n: error(401, "bad key sk-secret-123"))
+    monkeypatch.setenv("SPACESMITH_LLM_CLIENT", "hub")
+    lim = ModelLimits(timeout_s=5)
+    model = ChatModel(make_client(server.url, "sk-secret-123", 5), "m", server.url,
+                      limits=lim, window=8192, secret="sk-secret-123")
+    with pytest.raises(ModelError) as caught:
+        model.generate(conversation(1))
+    assert "sk-secret-123" not in str(caught.value) and "HTTP 401" in str(caught.value)

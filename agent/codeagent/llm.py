@@ -292,13 +292,16 @@ class ChatModel(Model):  # type: ignore[misc]
         on_text: receives the answer's text as it streams in (a display), or None.
         sleep: waits between retries (tests pass a recorder).
         auth_hint: what to do on 401/403.
+        secret: the key sent to the server, scrubbed from error messages (a server may echo
+            it back).
     """
 
     def __init__(self, client: ChatClient, model_id: str, server: str, *,
                  limits: ModelLimits, window: int, window_source: str = "default",
                  vision: bool = False, on_text: TextSink | None = None,
                  sleep: Callable[[float], None] = time.sleep,
-                 auth_hint: str = "set OPENAI_API_KEY for this server") -> None:
+                 auth_hint: str = "set OPENAI_API_KEY for this server",
+                 secret: str | None = None) -> None:
         super().__init__(model_id=model_id)
         self.client = client
         self.server = server
@@ -309,6 +312,7 @@ class ChatModel(Model):  # type: ignore[misc]
         self.on_text = on_text
         self.sleep = sleep
         self.auth_hint = auth_hint
+        self._secret = secret
         self.calls = 0
         self.retries = 0
         self.dropped_messages = 0
@@ -430,6 +434,8 @@ class ChatModel(Model):  # type: ignore[misc]
         raise CallFailure("protocol", f"{type(value).__name__}: {value}") from value
 
     def _error(self, failure: CallFailure, attempts: int) -> ModelError:
+        if self._secret and len(self._secret) > 3:
+            failure.detail = failure.detail.replace(self._secret, "***")
         where = f"the model server at {self.server}"
         tries = f" ({attempts} tries)" if attempts > 1 else ""
         if failure.kind == "timeout":

@@ -156,4 +156,4 @@ def chat_model(settings: Settings, model_id: str, base_url: str, key: str, *,
     client = make_client(base_url, key, settings.model_timeout)
     return ChatModel(client, model_id, base_url, limits=limits, window=size,
                      window_source=source, vision=vision, on_text=on_text,
-                     auth_hint=auth_hint)
+                     auth_hint=auth_hint, secret=key)
