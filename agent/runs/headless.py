@@ -32,6 +32,7 @@ the key), 130 interrupted. Every ending after the agent started writes the repor
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -225,6 +226,14 @@ def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
         print(f"Error: {summary['error']}", file=sys.stderr)
         echo(json.dumps(summary, ensure_ascii=False))
         return code
+    except Exception as exc:  # a bug: --json still owes its one document
+        if not as_json or os.environ.get("SPACESMITH_DEBUG"):
+            raise
+        summary.update(state="error", error=f"internal error: {type(exc).__name__}: {exc}")
+        print(f"Error: {summary['error']} (rerun with SPACESMITH_DEBUG=1 for the traceback)",
+              file=sys.stderr)
+        echo(json.dumps(summary, ensure_ascii=False))
+        return 1
     summary.update({
         "success": outcome.success, "state": outcome.state, "final_answer": outcome.output,
         "site": str(outcome.site_dir) if outcome.site_dir else None, "url": outcome.url,
