@@ -72,6 +72,18 @@ def test_a_long_context_refusal_is_compacted_and_sent_once_more(
     assert "step 7" in second and "step 0 " not in second  # the newest steps are kept
 
 
+def test_a_refusal_that_names_no_window_is_compacted_harder_once(
+        chat_server: Callable[..., ChatServer], monkeypatch: pytest.MonkeyPatch) -> None:
+    server = chat_server(lambda body, n: answer("<code>\nprint(1)\n</code>"), window=4600,
+                         refusal="the request exceeds the available context size, try "
+                                 "increasing it")
+    model = model_on(server, "hub", monkeypatch, window=100_000, max_tokens=512)
+    model.generate(conversation(8))
+    assert len(server.requests) == 2
+    first, second = (len(text_of(b)) for b in server.requests)
+    assert second <= first * 0.75 and server.requests[1]["max_tokens"] == 256
+
+
 def test_the_window_from_props_keeps_requests_inside_it(
         chat_server: Callable[..., ChatServer], monkeypatch: pytest.MonkeyPatch) -> None:
     server = chat_server(lambda body, n: answer("<code>\nprint(2)\n</code>"),

@@ -325,10 +325,12 @@ class ChatModel(Model):  # type: ignore[misc]
                  tools_to_call_from: list[Any] | None = None, **kwargs: Any) -> ChatMessage:
         """One answer for ``messages``, within the limits; raises ModelError otherwise."""
         wire = wire_messages(messages, vision=self.vision)
-        stop = list(stop_sequences or [])[:4] or None
+        markers = list(stop_sequences or [])
+        # OpenAI takes at most 4; reasoning models (o3, gpt-5…) refuse "stop" altogether
+        stop = markers[:4] if markers and self.supports_stop_parameter else None
         completion = self._complete(wire, stop)
         text = completion.text
-        for marker in stop or ():
+        for marker in markers:
             if marker in text:
                 text = text.split(marker, 1)[0]
         usage = TokenUsage(
@@ -358,8 +360,12 @@ class ChatModel(Model):  # type: ignore[misc]
     def _answer_tokens(self) -> int:
         return max(MIN_ANSWER_TOKENS, min(self.limits.max_tokens, self.window // 4))
 
-    def _fit(self, wire: list[dict[str, Any]], share: float) -> tuple[list[dict[str, Any]], int]:
-        budget = int(self.window * share) - self._answer_tokens()
+    def _fit(self, wire: list[dict[str, Any]],
+             budget: int | None = None) -> tuple[list[dict[str, Any]], int]:
+        """The request fitted to the window (or to ``budget`` prompt tokens), and the
+        ``max_tokens`` that still fits beside it."""
+        if budget is None:
+            budget = self.window - self._answer_tokens()
         observation = int(self.window * OBSERVATION_SHARE * CHARS_PER_TOKEN)
         fitted, dropped = fit_messages(wire, budget, observation_chars=observation)
         self.dropped_messages = max(self.dropped_messages, dropped)
@@ -367,7 +373,7 @@ class ChatModel(Model):  # type: ignore[misc]
         return fitted, max(MIN_ANSWER_TOKENS, min(self.limits.max_tokens, room))
 
     def _complete(self, wire: list[dict[str, Any]], stop: list[str] | None) -> Completion:
-        fitted, max_tokens = self._fit(wire, 1.0)
+        fitted, max_tokens = self._fit(wire)
         compacted = False
         attempt = 0
         while True:
@@ -384,9 +390,11 @@ class ChatModel(Model):  # type: ignore[misc]
                     learnt = window_from_error(failure.detail)
                     if learnt is not None and learnt < self.window:
                         self.window, self.window_source = learnt, "the server's error"
-                        fitted, max_tokens = self._fit(wire, 1.0)
-                    else:
-                        fitted, max_tokens = self._fit(wire, 0.5)
+                        fitted, max_tokens = self._fit(wire)
+                    else:  # the server did not say: ask for much less, prompt and answer
+                        smaller = max(MIN_ANSWER_TOKENS, max_tokens // 2)
+                        fitted, _ = self._fit(wire, int(estimate_tokens(fitted) * 0.6))
+                        max_tokens = smaller
                     continue
                 if _retryable(failure) and attempt < self.limits.attempts:
                     self.retries += 1
