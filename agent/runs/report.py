@@ -53,6 +53,13 @@ def _clip(text: str | None, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[:limit] + f"\n… ({len(text) - limit} more chars)"
 
 
+def _raw(output: str | None) -> str | None:
+    """What the model wrote: smolagents appends a closing ``</code>`` to every answer."""
+    if output and "<code>" not in output:
+        return output.removesuffix("</code>")
+    return output
+
+
 def step_records(steps: list[Any]) -> list[dict[str, Any]]:
     """Plain records of the agent's memory steps (tasks and actions)."""
     records: list[dict[str, Any]] = []
@@ -65,7 +72,7 @@ def step_records(steps: list[Any]) -> list[dict[str, Any]]:
                 "type": "action",
                 "step": step.step_number,
                 "code": step.code_action or "",
-                "model_output": _clip(step.model_output, MAX_MODEL_TEXT),
+                "model_output": _clip(_raw(step.model_output), MAX_MODEL_TEXT),
                 "observations": _clip(step.observations),
                 "error": str(step.error) if step.error is not None else None,
                 "duration_s": round(step.timing.duration or 0.0, 3),
