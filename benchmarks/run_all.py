@@ -33,6 +33,7 @@ BENCHES: dict[str, tuple[str, list[str]]] = {
     "build": ("bench_build.py", []),
     "faults": ("bench_faults.py", []),
     "mcp": ("bench_mcp.py", []),
+    "llm": ("bench_llm.py", []),
 }
 
 Row = tuple[str, str, str, str, str]  # what, spacesmith, peer, peer figure, ratio / target
@@ -142,11 +143,29 @@ def rows_mcp(d: dict[str, Any]) -> list[Row]:
          "the first call", _s(chain["first"]),
          f"{d['chain_ratio']:.2f}× (≤ {d['chain_target']:g}×)"),
     ]
+def rows_llm(d: dict[str, Any]) -> list[Row]:
+    def peer(row: dict[str, Any]) -> str:
+        worst = max(row["smolagents_openai_s"], row["smolagents_hub_s"])
+        return f"> {_s(worst)} (cut)" if worst >= d["cap_s"] else _s(worst)
+
+    rows: list[Row] = []
+    for row in d["failures"]:
+        mine = max(row["spacesmith_openai_s"], row["spacesmith_hub_s"])
+        rows.append((f"model server: {row['case']} (model_timeout {d['model_timeout_s']:g} s)",
+                     f"call ends in {_s(mine)}, one line naming the server",
+                     "smolagents OpenAIServerModel / InferenceClientModel", peer(row),
+                     f"budget {_s(row['budget_s'])}"))
+    h = d["healthy"]
+    rows.append(("model call overhead (local server, median)", _s(h["chatmodel_median_s"]),
+                 "bare httpx POST", _s(h["httpx_median_s"]),
+                 f"+{_s(h['chatmodel_median_s'] - h['httpx_median_s'])}"))
+    return rows
 
 
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "space_client": rows_space_client, "cli": rows_cli, "splat": rows_splat,
     "site": rows_site, "build": rows_build, "faults": rows_faults, "mcp": rows_mcp,
+    "llm": rows_llm,
 }
 
 

@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.fixtures.splats",
     "tests.fixtures.site",
     "tests.fixtures.agent",
+    "tests.fixtures.llm_server",
 ]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -136,10 +136,11 @@ def test_model_choice(tmp_path: Path) -> None:
     assert "no HF token and no --model" in offline.label
     assert choose_model(base.with_(model="offline")).label == "offline planner, no LLM"
     hf = choose_model(base.with_(token="hf_x"))
-    assert type(hf.model).__name__ == "InferenceClientModel"
+    assert type(hf.model).__name__ == "ChatModel"  # Inference Providers: the HF router
+    assert hf.model.server == "https://router.huggingface.co/v1"
     assert hf.model.model_id == DEFAULT_MODEL_ID
     oai = choose_model(base.with_(model="qwen2.5-coder", api_base="http://127.0.0.1:9/v1"))
-    assert type(oai.model).__name__ in ("OpenAIServerModel", "ServerModel")
+    assert type(oai.model).__name__ == "ChatModel" and oai.model.server == "http://127.0.0.1:9/v1"
     assert "127.0.0.1:9" in oai.label and type(oai.model).__name__ != "OfflinePlanner"
     assert "hf_x" not in repr(base.with_(token="hf_x"))
 

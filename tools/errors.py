@@ -32,7 +32,9 @@ are mapped once, at the boundary, to the most specific class below and raised
     │   └── AuthError                    no token / no permission
     ├── WorkspaceError                   a path escapes the run's workspace
     └── AgentError                       the agent harness cannot run
-        └── GoalNotReachedError          the run ended without reaching its goal
+        ├── GoalNotReachedError          the run ended without reaching its goal
+        └── ModelError                   the model server failed (hung, refused, HTTP
+                                         error, context too small); names the server
 """
 
 from __future__ import annotations
@@ -179,3 +181,7 @@ class AgentError(SpacesmithError):
 
 class GoalNotReachedError(AgentError):
     default_hint = "see the run report; rerun the same command to resume"
+
+
+class ModelError(AgentError):
+    default_hint = "run 'spacesmith doctor' to check the model"

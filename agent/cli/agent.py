@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 
 def register(subparsers: Any) -> None:
@@ -61,16 +63,22 @@ def _build(args: argparse.Namespace) -> int:
 
     from spacesmith.agent.chat.session import live_printer, progress_printer
     from spacesmith.agent.runs.runner import contact_sheet, open_harness, spaces_for
+    from spacesmith.tools.errors import SpacesmithError
 
     console = Console(stderr=True)
     settings = _settings(args, args.goal, args.output)
     with spaces_for(settings) as (resolved, spaces_line):
         console.print(spaces_line)
         harness = open_harness(resolved, progress=progress_printer(console),
-                               step_callbacks=[live_printer(console)])
+                               step_callbacks=[live_printer(console)],
+                               on_text=text_sink(sys.stderr))
         try:
             console.print(f"model: {harness.model_label}")
             outcome = harness.run(harness.task_for(resolved.goal))
+        except (SpacesmithError, KeyboardInterrupt):
+            if (resolved.output / "report.md").is_file():  # written on every ending
+                print(f"report: {resolved.output.resolve() / 'report.md'}")
+            raise
         finally:
             harness.close()
     ws = resolved.output.resolve()
@@ -100,12 +108,24 @@ def _chat(args: argparse.Namespace) -> int:
     with spaces_for(settings) as (resolved, spaces_line):
         console.print(spaces_line)
         harness = open_harness(resolved, progress=progress_printer(console),
-                               step_callbacks=[live_printer(console)])
+                               step_callbacks=[live_printer(console)],
+                               on_text=text_sink(console.file))
         try:
             session = ChatSession.open(harness)
             return chat_loop(session, console, console.input)
         finally:
             harness.close()
+
+
+def text_sink(stream: IO[str]) -> Callable[[str], None]:
+    """Where the model's answer streams as it is written: a terminal, so that a slow model
+    shows progress (never stdout of ``--json``)."""
+
+    def write(text: str) -> None:
+        stream.write(text)
+        stream.flush()
+
+    return write
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 
 Handler = Callable[[argparse.Namespace], int]
 
-GROUPS = tuple(f"spacesmith.agent.cli.{name}" for name in ("spaces", "splat", "site", "agent",
-                                                              "mcp"))
+GROUPS = tuple(f"spacesmith.agent.cli.{name}"
+               for name in ("spaces", "splat", "site", "agent", "doctor", "mcp"))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,17 +8,19 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from smolagents import CodeAgent, Tool
-from smolagents.models import Model
+from smolagents.models import ChatMessage, MessageRole, Model
+from smolagents.monitoring import AgentLogger, LogLevel
 
 from spacesmith.agent.calls.port import Connector
 from spacesmith.agent.calls.roles import match_role
 from spacesmith.agent.calls.session import SpaceSession
 from spacesmith.agent.codeagent import local_tools as lt
+from spacesmith.agent.codeagent.output_guard import OutputGuard
 from spacesmith.agent.codeagent.prompting import render
 from spacesmith.agent.codeagent.space_tools import (
     CallManyTool,
@@ -31,7 +33,7 @@ from spacesmith.agent.executor.sandbox import SandboxedCodeAgent
 from spacesmith.agent.runs.report import RunOutcome, RunRecord, write_report
 from spacesmith.agent.runs.settings import Settings
 from spacesmith.agent.runs.workspace import Workspace
-from spacesmith.tools.errors import AgentError
+from spacesmith.tools.errors import AgentError, ModelError, SpacesmithError
 
 # Glue only. Never os, sys, subprocess, pathlib, shutil, io: files go through write_file.
 # Nor numpy or plyfile: np.fromfile/np.save/memmap/DataSource and PlyData.write read and
@@ -53,6 +55,7 @@ class Harness:
     roles: dict[str, RoleBinding]
     status: lt.GoalStatus
     deployed_url: str | None = None
+    guard: OutputGuard = field(default_factory=lambda: OutputGuard("generate_image"))
 
     @property
     def system_prompt_chars(self) -> int:
@@ -74,30 +77,43 @@ class Harness:
             The outcome; ``success`` means a final answer that is not a give-up, with a
             built site.
         """
+        from smolagents.utils import AgentError as StepError
         from smolagents.utils import AgentGenerationError
 
+        limit = max_steps or self.settings.max_steps
         start = time.monotonic()
         first_step = 0 if reset else len(self.agent.memory.steps)
         self.status.gave_up = None  # each run (each chat turn) says for itself
+        self.guard.reset()
+        error: BaseException | None = None
         try:
-            result = self.agent.run(task, reset=reset,
-                                    max_steps=max_steps or self.settings.max_steps,
+            result = self.agent.run(task, reset=reset, max_steps=limit,
                                     return_full_result=True)
+            output, state = str(result.output), str(result.state)
+            if state == "max_steps_error":
+                output = f"stopped: step limit {limit} reached"
         except AgentGenerationError as exc:
-            raise AgentError(f"the model {self.model_label} failed: {_first_line(exc)}",
-                             hint="check --model, --api-base and the token, or use "
-                                  "--model offline") from exc
-        output = str(result.output)
+            error = model_failure(exc, self.model_label)
+            output, state = f"stopped: {error.message}", "model_error"
+        except StepError:  # the agent was interrupted (a run of unusable answers)
+            if not self.guard.tripped:
+                raise
+            output, state = f"stopped: {self.guard.ending}", "unusable_output"
+        except KeyboardInterrupt as exc:
+            error = exc
+            output, state = "stopped: interrupted (Ctrl-C)", "interrupted"
         built = (self.workspace.site_dir / "index.html").is_file()
         site = self.workspace.site_dir if built else None
-        success = result.state == "success" and self.status.gave_up is None and site is not None
-        outcome = RunOutcome(output, str(result.state), success,
+        success = state == "success" and self.status.gave_up is None and site is not None
+        outcome = RunOutcome(output, state, success,
                              len(self.agent.memory.steps) - first_step,
                              time.monotonic() - start, site, self.deployed_url)
         calls = self.session.journal.read(run_id=self.session.run_id)
         write_report(RunRecord(task, outcome, list(self.agent.memory.steps), calls,
                                self.workspace, self.model_label, self.system_prompt_chars,
                                first_step), token=self.settings.token)
+        if error is not None:
+            raise error
         return outcome
 
     def close(self) -> None:
@@ -212,6 +228,7 @@ def _assemble(settings: Settings, workspace: Workspace, session: SpaceSession, m
         workspace=str(workspace.root),
         deploy_space=settings.deploy_space,
     )
+    guard = OutputGuard(roles["image"].tool.name)
     agent = SandboxedCodeAgent(
         tools=[*space_tools.values(), *local],
         model=model,
@@ -220,19 +237,44 @@ def _assemble(settings: Settings, workspace: Workspace, session: SpaceSession, m
         executor_kwargs={"timeout_seconds": None},
         max_steps=settings.max_steps,
         instructions=instructions,
-        step_callbacks=[lt.attach_images(pending), *step_callbacks],
+        step_callbacks=[lt.attach_images(pending), guard, *step_callbacks],
         verbosity_level=verbosity_level,
+        logger=stderr_logger(verbosity_level),
     )
+    # At the step limit smolagents asks the model for one more, forced "final answer": an
+    # extra call (to a server that may be what went wrong) whose text hid the real ending.
+    # The run says "stopped: step limit N reached" instead (Harness.run).
+    agent.provide_final_answer = _no_forced_answer  # type: ignore[method-assign]
     holder["agent"] = agent
     harness = Harness(agent, session, workspace, settings, model_label or str(model.model_id),
-                      roles, status)
+                      roles, status, guard=guard)
     harness_ref["h"] = harness
     return harness
 
 
-def _first_line(exc: BaseException) -> str:
-    lines = [line for line in str(exc).splitlines() if line.strip()]
-    return lines[-1][:300] if lines else type(exc).__name__
+def stderr_logger(verbosity_level: int) -> AgentLogger:
+    """smolagents' logger on stderr (stdout carries only what a command promises), silent
+    at verbosity 0: the harness reports errors itself, once."""
+    from rich.console import Console
+
+    level = LogLevel.OFF if verbosity_level <= 0 else LogLevel(min(verbosity_level, 2))
+    return AgentLogger(level=level, console=Console(stderr=True, highlight=False))
+
+
+def _no_forced_answer(task: str) -> ChatMessage:
+    return ChatMessage(role=MessageRole.ASSISTANT, content="stopped: step limit reached")
+
+
+def model_failure(exc: BaseException, label: str) -> SpacesmithError:
+    """The one-line error for a model that failed: our own ModelError when the model is a
+    ChatModel, else the first meaningful line of what the model library raised."""
+    cause = exc.__cause__
+    if isinstance(cause, SpacesmithError):
+        return cause
+    text = str(cause or exc)
+    lines = [line.strip() for line in text.splitlines()
+             if line.strip() and not line.startswith("Error in generating model output")]
+    return ModelError(f"the model {label} failed: {lines[0][:300] if lines else 'no detail'}")
 
 
 def prompt_templates() -> dict[str, Any]:

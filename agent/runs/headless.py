@@ -18,15 +18,21 @@ The goal file (TOML)::
     max_space_calls = 40
     call_timeout = 900        # seconds, one Space call (a hung Space costs this, no more)
     call_attempts = 3         # tries of a call that failed in a way worth repeating
-    retry_backoff_s = 1.0     # first wait before the client retries a busy Space
+    retry_backoff_s = 1.0     # first wait before a busy Space or model server is retried
+    model_timeout = 120       # seconds, one model request (a hung model server costs this)
+    max_tokens = 2048         # the most tokens the model writes in one step
+    context_window = 8192     # the model's window; default: what the server says, else 8192
 
 Unknown keys are errors (a typo must not be ignored silently). Exit codes: 0 the goal was
-reached, 1 it was not, 2 the goal file is bad (the message names the key).
+reached, 1 it was not (or the model server failed), 2 the goal file is bad (the message names
+the key), 130 interrupted. Every ending after the agent started writes the report; with
+``--json`` stdout holds exactly one JSON document on every outcome.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -39,7 +45,7 @@ TOP_KEYS = {"goal", "subjects", "model", "api_base", "output", "offline", "space
             "limits", "num_gaussians"}
 TABLES = {"spaces": {"image", "splat"}, "deploy": {"space"},
           "limits": {"max_steps", "max_space_calls", "call_timeout", "call_attempts",
-                     "retry_backoff_s"}}
+                     "retry_backoff_s", "model_timeout", "max_tokens", "context_window"}}
 
 
 def _load_toml(text: str) -> dict[str, Any]:
@@ -149,6 +155,10 @@ def parse_goal_file(path: Path) -> Settings:
         call_timeout=_seconds(limits, "call_timeout", Settings.call_timeout),
         call_attempts=_positive(limits, "call_attempts", Settings.call_attempts),
         retry_backoff_s=_seconds(limits, "retry_backoff_s", Settings.retry_backoff_s),
+        model_timeout=_seconds(limits, "model_timeout", Settings.model_timeout),
+        max_tokens=_positive(limits, "max_tokens", Settings.max_tokens),
+        context_window=(_positive(limits, "context_window", 1)
+                        if "context_window" in limits else None),
     )
     gaussians = data.get("num_gaussians")
     if gaussians is not None:
@@ -162,6 +172,10 @@ def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
                   echo: Callable[[str], None] = print) -> int:
     """Run a goal file to the end and print the report path (or a JSON summary).
 
+    Every outcome is one summary (with ``--json``, exactly one JSON document on stdout):
+    the goal reached or not, a bad goal file, a model server that failed, Ctrl-C. Errors
+    are also said once on stderr, as one line.
+
     Args:
         path: the goal file.
         as_json: print a JSON summary instead of text lines.
@@ -169,34 +183,88 @@ def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
         echo: where lines go (stdout).
 
     Returns:
-        0 when the goal was reached, 1 when not.
+        0 when the goal was reached, 1 when not, 2 for a bad goal file, 130 on Ctrl-C.
 
     Raises:
-        GoalFileError: the goal file is bad (exit code 2 through the CLI).
+        GoalFileError: the goal file is bad (text mode; exit code 2 through the CLI).
+        SpacesmithError: the run could not start or the model failed (text mode).
     """
     from spacesmith.agent.runs.runner import open_harness, spaces_for
+    from spacesmith.tools.errors import SpacesmithError
 
-    settings = parse_goal_file(path)
-    if offline:
-        settings = settings.with_(offline=True)
-    with spaces_for(settings) as (resolved, spaces_line):
-        harness = open_harness(resolved)
-        try:
-            outcome = harness.run(harness.task_for(resolved.goal))
-            model_label = harness.model_label
-        finally:
-            harness.close()
-    report = resolved.output.resolve() / "report.md"
-    summary = {
+    summary: dict[str, Any] = {"success": False, "state": "not_started", "final_answer": None,
+                               "report": None, "report_json": None, "site": None, "url": None,
+                               "model": None, "spaces": None, "elapsed_s": 0.0, "error": None}
+    try:
+        settings = parse_goal_file(path)
+        if offline:
+            settings = settings.with_(offline=True)
+        with spaces_for(settings) as (resolved, spaces_line):
+            summary["spaces"] = spaces_line
+            harness = open_harness(resolved, on_text=_terminal_sink())
+            summary["model"] = harness.model_label
+            report = resolved.output.resolve() / "report.md"
+            try:
+                outcome = harness.run(harness.task_for(resolved.goal))
+            finally:
+                harness.close()
+                if report.is_file():
+                    summary.update(report=str(report), report_json=str(report.with_suffix(
+                        ".json")))
+                    summary.update(_ending(report.with_suffix(".json")))
+    except (SpacesmithError, KeyboardInterrupt) as exc:
+        if not as_json:
+            if summary["report"]:
+                echo(f"goal NOT reached: {summary['final_answer']}")
+                echo(f"report: {summary['report']}")
+            raise
+        code = exc.exit_code if isinstance(exc, SpacesmithError) else 130
+        if summary["state"] == "not_started":
+            summary["state"] = "bad_input" if code == 2 else (
+                "interrupted" if code == 130 else "error")
+        summary["error"] = str(exc) if isinstance(exc, SpacesmithError) else "interrupted"
+        print(f"Error: {summary['error']}", file=sys.stderr)
+        echo(json.dumps(summary, ensure_ascii=False))
+        return code
+    except Exception as exc:  # a bug: --json still owes its one document
+        if not as_json or os.environ.get("SPACESMITH_DEBUG"):
+            raise
+        summary.update(state="error", error=f"internal error: {type(exc).__name__}: {exc}")
+        print(f"Error: {summary['error']} (rerun with SPACESMITH_DEBUG=1 for the traceback)",
+              file=sys.stderr)
+        echo(json.dumps(summary, ensure_ascii=False))
+        return 1
+    summary.update({
         "success": outcome.success, "state": outcome.state, "final_answer": outcome.output,
-        "report": str(report), "report_json": str(report.with_suffix(".json")),
         "site": str(outcome.site_dir) if outcome.site_dir else None, "url": outcome.url,
-        "model": model_label, "spaces": spaces_line, "elapsed_s": round(outcome.elapsed_s, 2),
-    }
+        "elapsed_s": round(outcome.elapsed_s, 2)})
     if as_json:
         echo(json.dumps(summary, ensure_ascii=False))
     else:
         echo(f"{'goal reached' if outcome.success else 'goal NOT reached'}: {outcome.output}")
-        echo(f"model: {model_label}; {spaces_line}")
-        echo(f"report: {report}")
+        echo(f"model: {summary['model']}; {summary['spaces']}")
+        echo(f"report: {summary['report']}")
     return 0 if outcome.success else 1
+
+
+def _terminal_sink() -> Callable[[str], None] | None:
+    """The model's answer streams to stderr when it is a terminal (progress for a person);
+    a script reading the output gets only the summary and one line per error."""
+    if not sys.stderr.isatty():
+        return None
+
+    def write(text: str) -> None:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+    return write
+
+
+def _ending(report_json: Path) -> dict[str, Any]:
+    """How a run that raised ended, from the report it wrote (state, final answer, time)."""
+    try:
+        data = json.loads(report_json.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {"state": data.get("state"), "final_answer": data.get("final_answer"),
+            "elapsed_s": data.get("elapsed_s", 0.0)}

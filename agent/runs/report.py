@@ -17,6 +17,7 @@ from smolagents.memory import ActionStep, TaskStep
 from spacesmith.agent.runs.workspace import Workspace, atomic_write
 
 MAX_TEXT = 2000
+MAX_MODEL_TEXT = 8000
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,13 @@ def _clip(text: str | None, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[:limit] + f"\n… ({len(text) - limit} more chars)"
 
 
+def _raw(output: str | None) -> str | None:
+    """What the model wrote: smolagents appends a closing ``</code>`` to every answer."""
+    if output and "<code>" not in output:
+        return output.removesuffix("</code>")
+    return output
+
+
 def step_records(steps: list[Any]) -> list[dict[str, Any]]:
     """Plain records of the agent's memory steps (tasks and actions)."""
     records: list[dict[str, Any]] = []
@@ -64,6 +72,7 @@ def step_records(steps: list[Any]) -> list[dict[str, Any]]:
                 "type": "action",
                 "step": step.step_number,
                 "code": step.code_action or "",
+                "model_output": _clip(_raw(step.model_output), MAX_MODEL_TEXT),
                 "observations": _clip(step.observations),
                 "error": str(step.error) if step.error is not None else None,
                 "duration_s": round(step.timing.duration or 0.0, 3),
@@ -89,6 +98,7 @@ def build_report(record: RunRecord) -> dict[str, Any]:
         "state": outcome.state,
         "success": outcome.success,
         "final_answer": outcome.output,
+        "ending": ending(outcome),
         "elapsed_s": round(outcome.elapsed_s, 3),
         "site": str(outcome.site_dir) if outcome.site_dir else None,
         "url": outcome.url,
@@ -108,10 +118,21 @@ def build_report(record: RunRecord) -> dict[str, Any]:
     }
 
 
+def ending(outcome: RunOutcome) -> str:
+    """How the run ended, in words: the goal reached, a final answer short of it, or why it
+    stopped (``stopped: step limit 20 reached``, a model error, Ctrl-C, unusable output)."""
+    if outcome.output.startswith("stopped:"):
+        return outcome.output
+    if outcome.success:
+        return "goal reached"
+    return "final answer, goal NOT reached"
+
+
 def render_markdown(data: dict[str, Any]) -> str:
     """The report as Markdown."""
     out = ["# spacesmith run report\n", f"**Goal:** {data['goal']}\n",
-           f"- model: {data['model']}", f"- state: {data['state']} "
+           f"- model: {data['model']}", f"- ended: {data.get('ending', '')}",
+           f"- state: {data['state']} "
            f"({'goal reached' if data['success'] else 'goal NOT reached'})",
            f"- time: {data['elapsed_s']:.1f} s", f"- site: {data['site']}",
            f"- Space URL: {data['url'] or 'not deployed'}",
@@ -129,7 +150,10 @@ def render_markdown(data: dict[str, Any]) -> str:
         if s["type"] == "task":
             out.append(f"### Task\n\n{s['task']}\n")
             continue
-        out.append(f"### Step {s['step']} ({s['duration_s']} s)\n\n```python\n{s['code']}\n```\n")
+        out.append(f"### Step {s['step']} ({s['duration_s']} s)\n")
+        if s.get("model_output") and not s["code"]:
+            out.append(f"The model wrote (no code found):\n\n```text\n{s['model_output']}\n```\n")
+        out.append(f"```python\n{s['code']}\n```\n")
         if s["observations"]:
             out.append(f"```text\n{s['observations']}\n```\n")
         if s["error"]:

@@ -30,6 +30,34 @@ def hub_reachable(timeout: float = 3.0) -> bool:
 
 
 @contextlib.contextmanager
+def hub_offline(offline: bool) -> Iterator[None]:
+    """For an offline run, huggingface_hub's telemetry off (``HF_HUB_DISABLE_TELEMETRY``):
+    otherwise its first request fetches an "agent harnesses" registry from huggingface.co to
+    name the calling agent in its user-agent. Restored after, so one process can run
+    offline and online runs in turn. ``HF_HUB_OFFLINE`` is not the switch here: it makes
+    ``InferenceClient`` refuse every URL, a local model server's included."""
+    if not offline:
+        yield
+        return
+    import os
+
+    from huggingface_hub import constants
+
+    name = "HF_HUB_DISABLE_TELEMETRY"
+    saved_env, saved = os.environ.get(name), constants.HF_HUB_DISABLE_TELEMETRY
+    os.environ[name] = "1"
+    constants.HF_HUB_DISABLE_TELEMETRY = True
+    try:
+        yield
+    finally:
+        constants.HF_HUB_DISABLE_TELEMETRY = saved
+        if saved_env is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved_env
+
+
+@contextlib.contextmanager
 def spaces_for(settings: Settings, *, latency: float = 0.0,
                faults: Any = None) -> Iterator[tuple[Settings, str]]:
     """Settings with both Spaces named, starting the local stand-ins when needed.
@@ -41,7 +69,8 @@ def spaces_for(settings: Settings, *, latency: float = 0.0,
     if settings.offline or (not named and not hub_reachable()):
         from spacesmith.tools.standins import start_standins
 
-        with start_standins(latency=latency, faults=faults) as standins:
+        with hub_offline(settings.offline), start_standins(latency=latency,
+                                                           faults=faults) as standins:
             why = "--offline" if settings.offline else "the Hub is not reachable"
             yield (settings.with_(image_space=settings.image_space or standins.image_url,
                                   splat_space=settings.splat_space or standins.splat_url),
@@ -54,10 +83,13 @@ def spaces_for(settings: Settings, *, latency: float = 0.0,
 
 def open_harness(settings: Settings, *, progress: Callable[[Any], None] | None = None,
                  step_callbacks: Sequence[Callable[..., None]] = (),
-                 max_workers: int = 6, deployer: Any = None) -> Harness:
-    """Fill settings from the environment, choose the model and build the harness."""
+                 max_workers: int = 6, deployer: Any = None,
+                 on_text: Callable[[str], None] | None = None) -> Harness:
+    """Fill settings from the environment, choose the model and build the harness.
+
+    ``on_text`` receives the model's answer as it streams in (a terminal display)."""
     settings = from_environment(settings)
-    choice = choose_model(settings)
+    choice = choose_model(settings, on_text=on_text)
     return build_harness(settings, model=choice.model, model_label=choice.label,
                          progress=progress, step_callbacks=step_callbacks,
                          max_workers=max_workers, deployer=deployer)

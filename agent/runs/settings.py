@@ -22,6 +22,8 @@ DEFAULT_NUM_GAUSSIANS = "32768"
 DEFAULT_CALL_TIMEOUT_S = 900.0
 DEFAULT_CALL_ATTEMPTS = 3
 DEFAULT_RETRY_BACKOFF_S = 1.0
+DEFAULT_MODEL_TIMEOUT_S = 120.0
+DEFAULT_MAX_TOKENS = 2048
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,13 @@ class Settings:
             retries of transport faults included (a hung Space costs this much, no more).
         call_attempts: how many times the harness makes one call when it fails in a way
             worth repeating (an error event, a hang, a corrupt or missing output file).
-        retry_backoff_s: the client's first wait before retrying a transport fault (doubles).
+        retry_backoff_s: the client's first wait before retrying a transport fault (doubles);
+            also the first wait before a model request is retried (429, 5xx, refused).
+        model_timeout: the deadline of one model request in seconds (a hung model server
+            costs this much, no more).
+        max_tokens: the most tokens the model may write in one step.
+        context_window: the model's context window in tokens; None: ask the server, else
+            assume 8192.
         token: the Hugging Face token, or None (kept out of ``repr``).
     """
 
@@ -64,6 +72,9 @@ class Settings:
     call_timeout: float = DEFAULT_CALL_TIMEOUT_S
     call_attempts: int = DEFAULT_CALL_ATTEMPTS
     retry_backoff_s: float = DEFAULT_RETRY_BACKOFF_S
+    model_timeout: float = DEFAULT_MODEL_TIMEOUT_S
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    context_window: int | None = None
     token: str | None = field(default=None, repr=False, compare=False)
 
     def with_(self, **changes: object) -> Settings:
