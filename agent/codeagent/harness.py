@@ -76,6 +76,9 @@ class Harness:
         """
         from smolagents.utils import AgentGenerationError
 
+        if not task.strip():
+            raise AgentError("the goal is empty: say what to build",
+                             hint="e.g. 'build a Paris monuments gallery'")
         start = time.monotonic()
         first_step = 0 if reset else len(self.agent.memory.steps)
         self.status.gave_up = None  # each run (each chat turn) says for itself

@@ -1,0 +1,587 @@
+"""Reading taste feedback: one chat message → edits of the current gallery, and what was not
+understood.
+
+A message is cut into clauses ("zoom out a bit, and make the transitions faster"); each
+clause is one edit, a declined one ("don't zoom"), politeness ("thanks"), or not understood.
+Item names are matched later, against the gallery itself, by the code the planner writes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from spacesmith.agent.planner.vocabulary import COLOURS, HALF, SHIFTS, TWICE, degree, fold
+
+SPACE_ID = r"([A-Za-z0-9][\w.-]*/[A-Za-z0-9](?:[\w.-]*[A-Za-z0-9_])?)"
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """One edit of an existing gallery.
+
+    ``kind`` is one of zoom, speed (transitions), spin (auto-rotate), background, title,
+    remove, add, replace, reorder, rename, deploy. ``names`` are the items an edit is about
+    (empty: all items, for zoom); ``value``/``other``/``factor`` depend on the kind.
+    """
+
+    kind: str
+    summary: str
+    factor: float = 1.0
+    value: str = ""
+    other: str = ""
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a message asks: the edits, the clauses not understood, the declined ones."""
+
+    edits: tuple[Feedback, ...] = ()
+    unknown: tuple[str, ...] = ()
+    declined: tuple[str, ...] = ()
+
+    @property
+    def understood(self) -> bool:
+        """True when every clause was understood and at least one is an edit."""
+        return bool(self.edits) and not self.unknown
+
+
+# --- words -------------------------------------------------------------------------------
+
+_LEAD = re.compile(
+    r"^(?:(?:please|pls|plz|kindly|ok(?:ay)?|so|and|also|then|now|hey|hi|hello|hmm+|um+|uh+|"
+    r"well|oh|alright|right|actually|maybe|perhaps|just|honestly|i think|i feel like|"
+    r"i'?d like (?:you )?to|i would like (?:you )?to|i want (?:you )?to|i wanna|i need (?:you )?to|"
+    r"let'?s|let us|can you|could you|would you|will you|can we|could we|would you mind|"
+    r"would it be possible to|is it possible to|try to|you should|we should|you could|"
+    r"go ahead and|how about you|do you think you could|can i get you to|i'?d love (?:it )?if you)"
+    r"[\s,]+)+", re.I)
+_TRAIL = re.compile(r"(?:[\s,]*\b(?:please|pls|plz|thanks|thank you|thx|cheers|if you can|"
+                    r"if possible|for me|ok|okay|now|again|kindly)\b)+[\s.!?]*$", re.I)
+_FILLER = re.compile(r"^(?:thanks|thank you|thx|cheers|great|nice|cool|awesome|perfect|good|"
+                     r"lovely|ok|okay|yes|yeah|yep|hi|hello|hey|wow|hmm+|please|sure|"
+                     r"looks good|that'?s (?:good|great|better|nice))\W*$", re.I)
+_NEGATED = re.compile(r"\b(?:don'?t|do not|dont|never|no need to|doesn'?t need to|"
+                      r"shouldn'?t|should not|must not|mustn'?t|let'?s not|not necessary)\b",
+                      re.I)
+_VERBS = {"zoom", "make", "use", "set", "change", "replace", "swap", "switch", "remove", "drop",
+          "delete", "add", "include", "put", "move", "call", "rename", "retitle", "title",
+          "name", "deploy", "publish", "speed", "slow", "stop", "start", "turn", "spin",
+          "rotate", "show", "get", "take", "bring", "go", "give", "try", "sort", "order",
+          "reorder", "lose", "ditch", "hide", "end", "begin", "lead", "finish", "paint",
+          "pull", "push", "frame", "undo", "instead", "have", "i"}
+ALL_WORDS = re.compile(
+    r"^(?:it|this|that|them|they|everything|every ?thing|all|all of them|each|each one|"
+    r"things|the (?:whole )?(?:gallery|view|views|camera|cameras|scene|site|page|thing|"
+    r"monuments?|splats?|items?|models?|objects?|buildings?|subjects?|landmarks?|pictures?|"
+    r"images?|whole thing)|all the \w+|everything in it)$", re.I)
+_SETTINGS = re.compile(r"\b(?:background|backdrop|colou?r|title|name|caption\w*|transition\w*|"
+                       r"speed|zoom|rotation|spin\w*|camera|font|text|label\w*|music|sound)\b",
+                       re.I)
+
+
+def clean_name(text: str) -> str:
+    """An item name as typed: quotes, articles and trailing politeness removed."""
+    text = _TRAIL.sub("", text.strip())
+    text = text.strip(" .,!?;:\"'“”‘’")
+    text = re.sub(r"^(?:the|a|an|that|this|our|my)\s+", "", text, flags=re.I)
+    text = re.sub(r"\s+(?:one|thing|please|from (?:the )?(?:gallery|list|it|there)|"
+                  r"in (?:the )?(?:gallery|list)|to (?:the )?(?:gallery|list|it)|too|as well|"
+                  r"also|anymore|any more)$", "", text, flags=re.I)
+    return text.strip(" .,!?;:\"'“”‘’")
+
+
+def split_names(text: str) -> tuple[str, ...]:
+    """Names in a list: "the Louvre, the Panthéon and Notre-Dame"."""
+    parts = re.split(r"\s*,\s*(?:and\s+|then\s+|&\s+)?|\s+(?:and|then|&|plus)\s+", text.strip())
+    return tuple(n for p in parts if (n := clean_name(p)))
+
+
+def _is_all(text: str) -> bool:
+    return not text.strip() or bool(ALL_WORDS.match(clean_name(text) or "it")) or bool(
+        ALL_WORDS.match(text.strip(" .!?").lower()))
+
+
+def _about_a_setting(text: str) -> bool:
+    return bool(_SETTINGS.search(text))
+
+
+def _names(text: str) -> tuple[str, ...] | None:
+    """Target items of a clause ("" or "it" → all: ()); None when it names a setting."""
+    if _is_all(text):
+        return ()
+    if _about_a_setting(text):
+        return None
+    names = split_names(text)
+    if any(_is_all(n) for n in names):
+        return ()
+    return names
+
+
+def _factor(base: float, clause: str) -> float:
+    low = clause.lower()
+    if TWICE.search(low):
+        return 0.5 if base < 1 else 2.0
+    if HALF.search(low):
+        return 0.5 if base < 1 else 2.0
+    return float(round(base ** degree(clause), 3))
+
+
+def _degree_word(clause: str) -> str:
+    exponent = degree(clause)
+    return " a bit" if exponent < 1 else " a lot" if exponent > 1 else ""
+
+
+# --- recognisers, tried in order on one clause --------------------------------------------
+
+def _deploy(clause: str) -> list[Feedback] | None:
+    found = re.search(r"\b(?:deploy|publish|push|upload|ship)\b(?:\s+(?:it|the site|this|"
+                      r"the gallery))?\s+to\s+(?:the\s+space\s+)?" + SPACE_ID, clause, re.I)
+    if not found:
+        return None
+    return [Feedback("deploy", f"Deployed to {found.group(1)}.", value=found.group(1))]
+
+
+_GALLERY_WORDS = r"(?:it|the gallery|this|the site|the page|the collection|the whole thing)"
+_TITLE = [
+    rf"\b(?:call|name)\s+{_GALLERY_WORDS}\s+(.+)$",
+    rf"\brename\s+(?:{_GALLERY_WORDS}\s+)?(?:to|as)\s+(.+)$",
+    rf"\bretitle(?:\s+{_GALLERY_WORDS})?(?:\s+(?:to|as))?\s+(.+)$",
+    r"\btitle\s+it\s+(.+)$",
+    r"\b(?:change|set|make|update|switch|put)\s+the\s+(?:gallery(?:'s)?\s+)?(?:title|name|"
+    r"heading)(?:\s+of (?:the gallery|it))?\s+(?:to|as|into)\s+(.+)$",
+    r"\b(?:the\s+)?(?:gallery(?:'s)?\s+)?(?:title|name)\s+(?:should be|must be|is|will be|=|:)"
+    r"\s+(.+)$",
+    r"^(?:new\s+)?title\s*:?\s+(.+)$",
+    r"\bgive it (?:the|a) (?:title|name)(?:\s+of)?\s+(.+)$",
+]
+
+
+def _title(clause: str) -> list[Feedback] | None:
+    for pattern in _TITLE:
+        found = re.search(pattern, clause, re.I)
+        if found:
+            title = _TRAIL.sub("", found.group(1)).strip(" .!?\"'“”‘’")
+            title = re.sub(r"\s+instead$", "", title, flags=re.I)
+            if title and len(title) <= 120:
+                return [Feedback("title", f"Retitled the gallery {title!r}.", value=title)]
+    return None
+
+
+def _rename(clause: str) -> list[Feedback] | None:
+    found = re.search(r"\brename\s+(.+?)\s+(?:to|as|into)\s+(.+)$", clause, re.I)
+    if not found or _is_all(found.group(1)) or _about_a_setting(found.group(1)):
+        return None
+    old, new = clean_name(found.group(1)), _TRAIL.sub("", found.group(2)).strip(" .!?\"'“”")
+    if not old or not new:
+        return None
+    return [Feedback("rename", f"Renamed {old} to {new}.", value=old, other=new)]
+
+
+_SOMETHING = re.compile(r"^(?:something|anything|some ?thing|one|an?other|a (?:better|more|"
+                        r"different|new|solid)|better|more solid|a monument|a subject)\b"
+                        r"|\b(?:better for splatting|splats? better|more solid|solid one)\b",
+                        re.I)
+
+
+def _is_something(text: str) -> bool:
+    cleaned = text.strip()
+    return bool(_SOMETHING.search(cleaned)) and not re.search(r"\b[A-Z]", cleaned[1:])
+
+
+_REPLACE = [
+    (r"\b(?:replace|substitute)\s+(.+?)\s+(?:with|by|for)\s+(.+)$", False, "replace"),
+    (r"\b(?:swap|switch|exchange|trade|change)\s+(?:out\s+)?(.+?)\s+(?:for|with|to|into)\s+(.+)$",
+     False, "swap"),
+    (r"\binstead of\s+(.+?),?\s+(?:use|show|put in|put|have|try|go with|add|i want|let'?s have)"
+     r"\s+(.+)$", False, "replace"),
+    (r"\b(?:use|show|put|have|try|go with|add)\s+(.+?)\s+instead of\s+(.+)$", True, "replace"),
+    (r"^(.+?)\s*(?:->|→|=>)\s*(.+)$", False, "replace"),
+    (r"\b(?:replace|substitute|swap out|switch out|change)\s+(.+)$", None, "replace"),
+]
+
+
+def _replace(clause: str) -> list[Feedback] | None:
+    for pattern, reverse, verb in _REPLACE:
+        found = re.search(pattern, clause, re.I)
+        if not found:
+            continue
+        if reverse is None:
+            old_text, new_text = found.group(1), "something better"
+        else:
+            old_text, new_text = ((found.group(2), found.group(1)) if reverse
+                                  else (found.group(1), found.group(2)))
+        if _about_a_setting(old_text) or _about_a_setting(new_text) or _is_all(old_text):
+            return None
+        old = clean_name(old_text)
+        if not old:
+            return None
+        if _is_something(new_text):
+            return [Feedback("replace", f"Replaced {old} with a subject that splats well.",
+                             value=old, other="")]
+        new = clean_name(new_text)
+        if not new:
+            return None
+        return [Feedback("replace", f"Replaced {old} with {new}.", value=old, other=new,
+                         names=("swap",) if verb == "swap" else ())]
+    return None
+
+
+def _swap_order(clause: str) -> list[Feedback] | None:
+    found = re.search(r"\b(?:swap|switch|exchange|flip|trade)\s+(?:the\s+(?:order|places|"
+                      r"positions|spots)\s+of\s+)?(.+?)\s+(?:and|&)\s+(.+?)"
+                      r"(?:\s+(?:around|round|places|positions))?$", clause, re.I)
+    if not found or _about_a_setting(found.group(0)):
+        return None
+    a, b = clean_name(found.group(1)), clean_name(found.group(2))
+    if not a or not b:
+        return None
+    return [Feedback("reorder", f"Swapped {a} and {b}.", value="swap", names=(a, b))]
+
+
+_FIRST = (r"first|at the (?:start|front|beginning|top)|to the (?:front|start|beginning|top)|"
+          r"in front|up front|on top|upfront|number one|as the first(?: one| item)?|"
+          r"at the very (?:start|beginning)")
+_LAST = (r"last|at the (?:end|back|bottom)|to the (?:end|back|bottom)|as the last(?: one| item)?|"
+         r"at the very end")
+
+
+def _reorder(clause: str) -> list[Feedback] | None:
+    low = clause.lower()
+    if re.search(r"\b(?:sort|order|arrange|put)\b.*\balphabetic", low):
+        return [Feedback("reorder", "Sorted the items alphabetically.", value="alpha")]
+    if re.search(r"\b(?:reverse|flip|invert)\b.*\border\b", low):
+        return [Feedback("reorder", "Reversed the order.", value="reverse")]
+    patterns = [
+        (rf"\b(?:put|move|place|show|bring|make|set|have|shift)\s+(.+?)\s+(?:{_FIRST})\b",
+         "first"),
+        (rf"\b(?:put|move|place|show|bring|make|set|have|shift)\s+(.+?)\s+(?:{_LAST})\b", "last"),
+        (r"\b(?:start|begin|open|lead|kick off)\s+with\s+(.+)$", "first"),
+        (r"\b(?:end|finish|close|wrap up)\s+with\s+(.+)$", "last"),
+        (rf"^(.+?)\s+(?:should\s+|must\s+|needs to\s+|has to\s+)?(?:go(?:es)?|come(?:s)?|be|is)"
+         rf"\s+(?:{_FIRST})\b", "first"),
+        (rf"^(.+?)\s+(?:should\s+|must\s+|needs to\s+|has to\s+)?(?:go(?:es)?|come(?:s)?|be|is)"
+         rf"\s+(?:{_LAST})\b", "last"),
+    ]
+    for pattern, where in patterns:
+        found = re.search(pattern, clause, re.I)
+        if found:
+            names = _names(found.group(1))
+            if not names:
+                return None
+            return [Feedback("reorder", f"Moved {', '.join(names)} {where}.", value=where,
+                             names=names)]
+    found = re.search(r"\b(?:put|move|place|show)\s+(.+?)\s+(before|after|ahead of|behind|"
+                      r"in front of|right after|right before)\s+(.+)$", clause, re.I)
+    if found:
+        names, anchor = _names(found.group(1)), clean_name(found.group(3))
+        if not names or not anchor:
+            return None
+        where = "before" if found.group(2).lower() in ("before", "ahead of", "in front of",
+                                                       "right before") else "after"
+        return [Feedback("reorder", f"Moved {', '.join(names)} {where} {anchor}.", value=where,
+                         names=names, other=anchor)]
+    found = re.search(r"\b(?:re-?order|order|sort|arrange|rearrange)\b(?:\s+(?:them|it|the "
+                      r"(?:items|subjects|monuments|gallery|pictures)))?(?:\s+(?:as|to|like|"
+                      r"into|so that it goes|so it goes))?\s*:?\s+(.+)$", clause, re.I)
+    if found:
+        names = split_names(found.group(1))
+        if len(names) >= 2:
+            return [Feedback("reorder", "Reordered the items.", value="first", names=names)]
+    return None
+
+
+def _remove(clause: str) -> list[Feedback] | None:
+    patterns = [
+        r"\b(?:remove|drop|delete|take out|take away|get rid of|lose|ditch|cut|eliminate|"
+        r"exclude|kill|scrap|nix|bin|toss|throw out|throw away|kick out|take off|leave out|"
+        r"hide|axe|dump)\s+(.+)$",
+        r"^(.+?)\s+(?:has to|must|can|should|needs to|gotta)\s+go\b",
+        r"^no more\s+(.+)$",
+        r"^without\s+(.+)$",
+        r"\bi don'?t (?:want|need)\s+(.+?)(?:\s+(?:anymore|any more|in (?:it|there|the gallery)))"
+        r"?$",
+    ]
+    for pattern in patterns:
+        found = re.search(pattern, clause, re.I)
+        if found:
+            target = re.sub(r"\s+from\s+(?:the\s+)?(?:gallery|list|it|there|site)$", "",
+                            found.group(1), flags=re.I)
+            names = _names(target)
+            if not names:
+                return None
+            return [Feedback("remove", f"Removed {n}.", value=n) for n in names]
+    return None
+
+
+def _add(clause: str) -> list[Feedback] | None:
+    found = re.search(r"\b(?:add|include|also show|put in|insert|throw in|bring in|append|"
+                      r"show me|i want to see)\s+(.+)$", clause, re.I)
+    if not found:
+        return None
+    target = re.sub(r"\s+(?:to|in|into|at the end of|on)\s+(?:the\s+)?(?:gallery|list|it|there|"
+                    r"collection|site|end|mix)$", "", found.group(1), flags=re.I)
+    if _about_a_setting(target) or _is_all(target):
+        return None
+    if _is_something(target) or re.match(r"^(?:one more|more|another one)\b", target, re.I):
+        return [Feedback("add", "Added a subject that splats well.", value="")]
+    names = split_names(target)
+    if not names:
+        return None
+    return [Feedback("add", f"Added {n}.", value=n) for n in names]
+
+
+_ROTATION = re.compile(r"\b(?:spin\w*|rotat\w*|auto-?rotat\w*|turn(?:s|ing)? around|orbit\w*|"
+                       r"revolv\w*|turntable|twirl\w*|whirl\w*|swivel\w*|turning)\b", re.I)
+
+
+def _spin(clause: str) -> list[Feedback] | None:
+    if not _ROTATION.search(clause):
+        return None
+    low = clause.lower()
+    if re.search(r"\b(?:stop|off|no|disable|freeze|halt|without|kill|end|pause|still)\b", low):
+        return [Feedback("spin", "Stopped the auto-rotation.", value="off", factor=0.0)]
+    if re.search(r"\btoo (?:slow\w*|sluggish)\b|\bfast\w*|\bquick\w*|\bspeed\w* up\b|"
+                 r"\bmore\b|\bup\b", low) and not re.search(r"\btoo (?:fast|quick)", low):
+        factor = _factor(1.6, clause)
+        return [Feedback("spin", f"Faster auto-rotation{_degree_word(clause)}.", factor=factor)]
+    if re.search(r"\bslow\w*|\bless\b|\bgentl\w*|\bcalm\w*|\btoo (?:fast|quick)\b|\bdizz\w*|"
+                 r"\bnause\w*|\bsick\b|\bdown\b", low):
+        factor = _factor(0.6, clause)
+        return [Feedback("spin", f"Slower auto-rotation{_degree_word(clause)}.", factor=factor)]
+    if re.search(r"\b(?:start|on|enable|resume|begin)\b|^(?:make it )?(?:spin|rotate)$", low):
+        return [Feedback("spin", "Turned the auto-rotation on.", value="on")]
+    return None
+
+
+_TRANSITION = re.compile(
+    r"\b(?:transition\w*|fade\w*|flight\w*|fly|flying|flies|(?:switch|chang|mov|go|jump|"
+    r"cut)\w* (?:between|from one)|travel\w*|camera move\w*|animation\w*|cross-?fade\w*|"
+    r"slides?|slideshow|pace|pacing|tempo)\b", re.I)
+_SLOWER = re.compile(
+    r"\btoo (?:fast|quick\w*|abrupt\w*|short|rushed|jarring|jumpy|hurried|sudden)\b|"
+    r"\bslow(?:er|ly)?\s+(?:\w+\s+){0,2}?down\b|\bslower\b|\blonger\b|\bmore (?:time|leisurely|"
+    r"gentle|gradual|slowly)\b|\bgentler\b|\bsmoother\b|\bless (?:abrupt|rushed|fast|quick|"
+    r"sudden|jarring)\b|\blinger\w* longer\b|\btake (?:more |its )?time\b|\brelaxed\b|"
+    r"\bcalmer\b|\bnot so fast\b|\bleisurely\b|\bslowly\b", re.I)
+_FASTER = re.compile(
+    r"\blinger\w*|\btoo (?:long|slow\w*|sluggish|lengthy|drawn out)\b|\bdrag\w*|\bsluggish\b|"
+    r"\bforever\b|\bages\b|\btedious\b|\bfaster\b|\bquicker\b|\bsnappier\b|\bsnappy\b|"
+    r"\bspeed\w* (?:\w+ )?up\b|\bshorter\b|\bquick(?:ly)?\b|\bbrisk\w*|\bhurry\b|\bless time\b|"
+    r"\bfast\b|\b(?:is|are|feels?|seems?|so|very|really|kinda|a bit) slow\b|\btakes? (?:too |so |"
+    r"way )?long\b|\bboring\b|\bless (?:slow|long)\b|\bzippier\b|\bzippy\b", re.I)
+_GENERIC_SPEED = re.compile(
+    r"^(?:make (?:it|things|everything|them) |go |be |(?:it'?s|it is|that'?s) (?:too |way too |"
+    r"a bit |a little |much )?)?(?:a (?:bit|little|tad|touch) |slightly |much |way |a lot |"
+    r"even )?(faster|quicker|snappier|slower|slow(?:er)? (?:it |things |everything )?down|"
+    r"speed (?:it |things |everything )?up|too slow|too fast)(?: (?:a bit|a little|a lot|"
+    r"please|still|more))*$", re.I)
+
+
+def _speed(clause: str) -> list[Feedback] | None:
+    if not _TRANSITION.search(clause) and not _GENERIC_SPEED.match(clause.strip(" .!?")):
+        return None
+    if _SLOWER.search(clause):
+        factor = _factor(1.6, clause)
+        return [Feedback("speed", f"Slower transitions{_degree_word(clause)}.", factor=factor)]
+    if _FASTER.search(clause):
+        factor = _factor(0.6, clause)
+        return [Feedback("speed", f"Faster transitions{_degree_word(clause)}.", factor=factor)]
+    return None
+
+
+_OUT = re.compile(
+    r"\bzoom(?:ed|ing|s)?\s*(?:way\s+|a bit\s+|right\s+)?out\b|\bfurther (?:away|back|out)\b|"
+    r"\bfarther\b|\bpull(?:ed|ing)? (?:the camera )?back\b|\bback (?:off|up|away)\b|"
+    r"\bmove (?:the camera )?(?:back|away)\b|\bwider\b|\bmore distance\b|\bless close\b|"
+    r"\bsee (?:the )?(?:whole|entire|all of)\b|\bcut off\b|\bcropped\b|\bdoesn'?t fit\b|"
+    r"\bsmaller\b|\btoo (?:big|large|huge|close|near|zoomed(?: in)?|cramped|tight|much)\b|"
+    r"\bdistant\b|\bunzoom\b|\bzoom(?:ed)? (?:less|back)\b|\bless zoom(?:ed)?(?: in)?\b|"
+    r"\bshrink\b|\bfit (?:it|them|everything)? ?(?:in|on)\b", re.I)
+_IN = re.compile(
+    r"\btoo (?:small|tiny|far(?: away)?|distant|zoomed out|little)\b|"
+    r"\bzoom(?:ed|ing|s)?\s*(?:way\s+|a bit\s+|right\s+)?in\b|\bcloser\b|\bnearer\b|"
+    r"\bpush in\b|\bmove in\b|\btighter\b|\bfill (?:the |more of the )?(?:frame|screen)\b|"
+    r"\bmagnif\w*|\benlarge\b|\bbigger\b|\blarger\b|\bhuger\b|\bmore visible\b|"
+    r"\bcan'?t see\b|\bhard to see\b|\btiny\b|\bbarely visible\b|\bzoom more\b|\bgrow\b", re.I)
+_TARGETED = [
+    r"\bzoom(?:ed|ing)?\s*(?:way\s+|a bit\s+)?(?:in|out)\s+(?:more\s+)?(?:on|to|onto|at|of|"
+    r"around|from)\s+(.+?)(?:\s+(?:a bit|a little|a lot|more|much more|please|slightly))*$",
+    r"\b(?:make|get|have)\s+(.+?)\s+(?:look\s+|appear\s+|seem\s+)?(?:a (?:bit|little|lot|tad)\s+"
+    r"|much\s+|way\s+|slightly\s+|even\s+)?(?:bigger|larger|smaller|closer|nearer|further|"
+    r"farther|wider|tighter|more visible|zoomed (?:in|out))\b",
+    r"^(.+?)\s+(?:looks?|seems?|is|are|appears?|feels?|gets?)\s+(?:\w+\s+){0,2}?(?:too\s+)?"
+    r"(?:small|tiny|far(?: away)?|distant|big|large|huge|close|cramped|cut off|cropped|"
+    r"little|zoomed (?:in|out))\b",
+    r"\b(?:closer|nearer|zoom)\s+(?:to|on|onto)\s+(.+)$",
+    r"\b(?:shrink|enlarge|grow)\s+(.+?)(?:\s+(?:a bit|a little|a lot|more))?$",
+    r"\bsee\s+(?:the\s+)?(?:whole|entire|all of)\s+(.+)$",
+]
+
+
+def _zoom(clause: str) -> list[Feedback] | None:
+    low = clause.lower()
+    direction = "in" if _IN.search(low) else "out" if _OUT.search(low) else None
+    if direction == "in" and re.search(r"\bzoom(?:ed|ing|s)?\s*(?:way\s+|a bit\s+)?out\b|"
+                                       r"\bsee (?:the )?(?:whole|entire|all of)\b", low):
+        direction = "out"
+    if direction is None:
+        return None
+    names: tuple[str, ...] | None = ()
+    for pattern in _TARGETED:
+        found = re.search(pattern, clause, re.I)
+        if found:
+            names = _names(found.group(1))
+            break
+    if names is None:
+        return None
+    factor = _factor(1.25 if direction == "out" else 0.8, clause)
+    where = f" on {', '.join(names)}" if names else ""
+    verb = "Zoomed out" if direction == "out" else "Zoomed in"
+    return [Feedback("zoom", f"{verb}{where}{_degree_word(clause)}.", factor=factor,
+                     names=names)]
+
+
+_BACKGROUND = re.compile(r"\b(?:background|backdrop|bg|back ground|backround|backgound|"
+                         r"backgroud|bakground)\b", re.I)
+_COLOUR_WORDS = sorted(COLOURS, key=len, reverse=True)
+_LEFTOVER_OK = {"make", "use", "go", "try", "set", "turn", "paint", "switch", "change", "want",
+                "like", "look", "looks", "a", "an", "the", "it", "something", "more", "bit",
+                "little", "colour", "color", "instead", "with", "to", "please", "much", "way",
+                "lot", "tad", "touch", "slightly", "even", "i", "d", "id", "would", "prefer",
+                "how", "about", "what", "maybe", "one", "tone", "shade", "of", "in", "as",
+                "very", "really", "rather", "too", "is", "it's", "its", "s", "be",
+                "could", "should", "we", "let", "lets", "give", "feel", "feels", "mood",
+                "vibe", "theme", "page", "scene", "everything", "all", "sky", "nice", "and",
+                "dark", "light", "deep", "pale", "bright", "somewhat", "kind", "sort",
+                "ish", "kinda", "sorta", "for", "that", "this", "so", "just"}
+
+
+def _background(clause: str) -> list[Feedback] | None:
+    folded = fold(clause)
+    hex_found = re.search(r"#([0-9a-f]{6}|[0-9a-f]{3})\b", folded)
+    colour, value = None, ""
+    if hex_found:
+        digits = hex_found.group(1)
+        value = "#" + (digits if len(digits) == 6 else "".join(c * 2 for c in digits))
+        colour = value
+    else:
+        for word in _COLOUR_WORDS:
+            if re.search(rf"\b{re.escape(word)}\b", folded):
+                colour, value = word, COLOURS[word]
+                break
+    shift = ""
+    for word, (name, _) in SHIFTS.items():
+        if re.search(rf"\b{word}\b", folded):
+            shift = name
+            break
+    if re.search(r"\btoo (?:bright|light|white|pale|glaring)\b|\bless bright\b", folded):
+        shift = "darker"
+    elif re.search(r"\btoo dark\b|\bless dark\b", folded):
+        shift = "lighter"
+    if not colour and not shift:
+        return None
+    if not _BACKGROUND.search(clause):
+        rest = re.sub(r"#[0-9a-f]+", " ", folded)
+        if colour and not colour.startswith("#"):
+            rest = re.sub(rf"\b{re.escape(colour)}\b", " ", rest)
+        for word in SHIFTS:
+            rest = re.sub(rf"\b{word}\b", " ", rest)
+        leftover = [w for w in re.findall(r"[a-z']+", rest) if w not in _LEFTOVER_OK]
+        if leftover:
+            return None
+    if shift and colour and colour in ("dark", "light"):
+        colour, value = None, ""
+    if colour and shift:
+        summary = f"Background set to {colour}, {shift}."
+    elif colour:
+        summary = f"Background set to {colour}" + (f" ({value})." if colour != value else ".")
+    else:
+        summary = f"Background {shift}{_degree_word(clause)}."
+    return [Feedback("background", summary, value=value, other=shift,
+                     factor=degree(clause))]
+
+
+RECOGNISERS: tuple[Callable[[str], list[Feedback] | None], ...] = (
+    _deploy, _title, _rename, _swap_order, _reorder, _replace, _remove, _add, _spin, _speed,
+    _zoom, _background)
+
+
+def parse_clause(clause: str) -> list[Feedback] | None:
+    """The edits one clause asks for, or None when it is not understood."""
+    text = strip_politeness(clause)
+    if not text:
+        return None
+    for recognise in RECOGNISERS:
+        found = recognise(text)
+        if found:
+            return found
+    return None
+
+
+def strip_politeness(text: str) -> str:
+    """The clause without "please", "could you", "thanks" and the like around it."""
+    previous = None
+    text = text.strip(" \t.!?,;")
+    while previous != text:
+        previous = text
+        text = _LEAD.sub("", text)
+        text = _TRAIL.sub("", text).strip(" \t.!?,;")
+    return text
+
+
+_HARD = re.compile(r"(?<![A-Z][a-z])(?<!\bSt)[.!?;]+(?:\s+|$)|\n+")
+_SOFT = re.compile(r"(\s*,\s*(?:and\s+|then\s+|also\s+|but\s+|plus\s+)?|\s+(?:and then|"
+                   r"and also|and|then|also|but|plus|as well as)\s+)", re.I)
+
+
+def _starts_with_verb(text: str) -> bool:
+    words = strip_politeness(text).lower().split()
+    return bool(words) and words[0].strip("'") in _VERBS
+
+
+def clauses(message: str) -> list[str]:
+    """The clauses of a message: sentences, then "and"/"," parts that are edits themselves."""
+    out: list[str] = []
+    for sentence in _HARD.split(message):
+        pieces = _SOFT.split(sentence.strip())
+        if not pieces or not pieces[0].strip():
+            pieces = pieces[2:] if len(pieces) > 2 else []
+        if not pieces:
+            continue
+        current = pieces[0]
+        for joint, part in zip(pieces[1::2], pieces[2::2], strict=False):
+            if not part.strip():
+                continue
+            alone = parse_clause(part) is not None
+            if alone and (_starts_with_verb(part) or parse_clause(current) is not None):
+                out.append(current)
+                current = part
+            elif _FILLER.match(part.strip()):
+                continue
+            else:
+                current = current + joint + part
+        out.append(current)
+    return [c.strip() for c in out if c.strip()]
+
+
+def read_edits(message: str) -> Reading:
+    """Every clause of ``message`` read as an edit, declined, politeness or not understood."""
+    edits: list[Feedback] = []
+    unknown: list[str] = []
+    declined: list[str] = []
+    for clause in clauses(message):
+        text = strip_politeness(clause)
+        if not text or _FILLER.match(text) or _FILLER.match(clause.strip()):
+            continue
+        if _NEGATED.search(text) and not re.search(r"\bi don'?t (?:want|need)\b", text, re.I):
+            declined.append(clause)
+            continue
+        found = parse_clause(text)
+        if found is None:
+            unknown.append(clause)
+        else:
+            edits.extend(found)
+    return Reading(tuple(edits), tuple(unknown), tuple(declined))
