@@ -122,6 +122,17 @@ EDITS: list[tuple[str, int, Check]] = [
     ("instead of the obelisk, use the Madeleine Church", 2,
      lambda b, a: names(a)[5] == "Madeleine Church"),
     ("I don't want the obelisk anymore", 0, lambda b, a: "Luxor Obelisk" not in names(a)),
+    ("rename the Panthéon to Pantheon", 0, lambda b, a: "Pantheon" in names(a)
+     and "Panthéon" not in names(a)),
+    ("put the obelisk second", 0, lambda b, a: names(a)[1] == "Luxor Obelisk"),
+    ("move the Sacré-Cœur before the arc", 0, lambda b, a: names(a)[0] == "Sacré-Cœur"),
+    ("swap the obelisk with the Panthéon", 0,
+     lambda b, a: sorted(names(a)) == sorted(SIX) and names(a)[5] == "Panthéon"),
+    ("add another monument", 2, lambda b, a: len(names(a)) == 7 and not is_thin(names(a)[6])),
+    ("go warmer", 0, lambda b, a: viewer(a, "background", "") != "#000000"),
+    ("reverse the order", 0, lambda b, a: names(a) == SIX[::-1]),
+    ("The arc looks too far away, zoom in on it", 0,
+     lambda b, a: zoom(a, "Arc de Triomphe") == 0.8 and zoom(a, "Panthéon") == 1),
     ("hey, could you please make the transitions a bit quicker? thanks", 0,
      lambda b, a: viewer(b, "transition_s", 0) * 0.6 < viewer(a, "transition_s", 0)
      < viewer(b, "transition_s", 0)),
@@ -153,7 +164,8 @@ UNCHANGED = [
     "make the Eiffel Tower red", "hmm", "what can you do?", "Rome",
     "make the captions shorter and zoom out", "replace the tower with the Arc de Triomphe",
     "pitch black background", "thanks!", "zoom in on the Statue of Liberty",
-    "the tower", "undo the colour, no wait",
+    "the tower", "undo the colour, no wait", "a bit darker", "ok, thanks!", "deploy",
+    "never mind",
 ]
 
 

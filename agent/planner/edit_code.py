@@ -291,6 +291,9 @@ def _reorder(n: int, e: Feedback) -> str:
                 "    items.remove(it)\n"
                 f"k = items.index(a{n})" + (" + 1" if e.value == "after" else "") + "\n"
                 f"for it in reversed({t}):\n    items.insert(k, it)")
+    if e.value == "at":
+        return (f"items.remove({t}[0])\n"
+                f"items.insert(min({int(e.other) - 1}, len(items)), {t}[0])")
     if e.value == "last":
         return f"for it in {t}:\n    items.remove(it)\nitems.extend({t})"
     return (f"for it in {t}:\n    items.remove(it)\n"

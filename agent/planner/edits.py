@@ -148,6 +148,7 @@ _GALLERY_WORDS = r"(?:it|the gallery|this|the site|the page|the collection|the w
 _TITLE = [
     rf"\b(?:call|name)\s+{_GALLERY_WORDS}\s+(.+)$",
     rf"\brename\s+(?:{_GALLERY_WORDS}\s+)?(?:to|as)\s+(.+)$",
+    rf"\brename\s+{_GALLERY_WORDS}\s+(?!to\b|as\b)(.+)$",
     rf"\bretitle(?:\s+{_GALLERY_WORDS})?(?:\s+(?:to|as))?\s+(.+)$",
     r"\btitle\s+it\s+(.+)$",
     r"\b(?:change|set|make|update|switch|put)\s+the\s+(?:gallery(?:'s)?\s+)?(?:title|name|"
@@ -248,6 +249,10 @@ _LAST = (r"last|at the (?:end|back|bottom)|to the (?:end|back|bottom)|as the las
          r"at the very end")
 
 
+_ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+             "eighth": 8, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6, "7th": 7, "8th": 8}
+
+
 def _reorder(clause: str) -> list[Feedback] | None:
     low = clause.lower()
     if re.search(r"\b(?:sort|order|arrange|put)\b.*\balphabetic", low):
@@ -255,9 +260,10 @@ def _reorder(clause: str) -> list[Feedback] | None:
     if re.search(r"\b(?:reverse|flip|invert)\b.*\border\b", low):
         return [Feedback("reorder", "Reversed the order.", value="reverse")]
     patterns = [
-        (rf"\b(?:put|move|place|show|bring|make|set|have|shift)\s+(.+?)\s+(?:{_FIRST})\b",
-         "first"),
-        (rf"\b(?:put|move|place|show|bring|make|set|have|shift)\s+(.+?)\s+(?:{_LAST})\b", "last"),
+        (rf"\b(?:put|move|place|show|bring|make|set|have|shift)\s+(.+?)\s+(?:the\s+)?"
+         rf"(?:{_FIRST})\b", "first"),
+        (rf"\b(?:put|move|place|show|bring|make|set|have|shift)\s+(.+?)\s+(?:the\s+)?"
+         rf"(?:{_LAST})\b", "last"),
         (r"\b(?:start|begin|open|lead|kick off)\s+with\s+(.+)$", "first"),
         (r"\b(?:end|finish|close|wrap up)\s+with\s+(.+)$", "last"),
         (rf"^(.+?)\s+(?:should\s+|must\s+|needs to\s+|has to\s+)?(?:go(?:es)?|come(?:s)?|be|is)"
@@ -273,6 +279,15 @@ def _reorder(clause: str) -> list[Feedback] | None:
                 return None
             return [Feedback("reorder", f"Moved {', '.join(names)} {where}.", value=where,
                              names=names)]
+    found = re.search(rf"\b(?:put|move|place|show|make)\s+(.+?)\s+(?:the\s+)?(?:in\s+)?"
+                      rf"({'|'.join(_ORDINALS)})(?:\s+(?:place|position|one|item|slot))?$",
+                      clause, re.I)
+    if found:
+        names = _names(found.group(1))
+        if names and len(names) == 1:
+            place = _ORDINALS[found.group(2).lower()]
+            return [Feedback("reorder", f"Moved {names[0]} to place {place}.", value="at",
+                             other=str(place), names=names)]
     found = re.search(r"\b(?:put|move|place|show)\s+(.+?)\s+(before|after|ahead of|behind|"
                       r"in front of|right after|right before)\s+(.+)$", clause, re.I)
     if found:
@@ -295,7 +310,7 @@ def _reorder(clause: str) -> list[Feedback] | None:
 
 def _remove(clause: str) -> list[Feedback] | None:
     patterns = [
-        r"\b(?:remove|drop|delete|take out|take away|get rid of|lose|ditch|cut|eliminate|"
+        r"\b(?:remove|drop|delete|take out|take away|get rid of|lose|ditch|cut out|eliminate|"
         r"exclude|kill|scrap|nix|bin|toss|throw out|throw away|kick out|take off|leave out|"
         r"hide|axe|dump)\s+(.+)$",
         r"^(.+?)\s+(?:has to|must|can|should|needs to|gotta)\s+go\b",
@@ -370,8 +385,9 @@ _FASTER = re.compile(
     r"\blinger\w*|\btoo (?:long|slow\w*|sluggish|lengthy|drawn out)\b|\bdrag\w*|\bsluggish\b|"
     r"\bforever\b|\bages\b|\btedious\b|\bfaster\b|\bquicker\b|\bsnappier\b|\bsnappy\b|"
     r"\bspeed\w* (?:\w+ )?up\b|\bshorter\b|\bquick(?:ly)?\b|\bbrisk\w*|\bhurry\b|\bless time\b|"
-    r"\bfast\b|\b(?:is|are|feels?|seems?|so|very|really|kinda|a bit) slow\b|\btakes? (?:too |so |"
-    r"way )?long\b|\bboring\b|\bless (?:slow|long)\b|\bzippier\b|\bzippy\b", re.I)
+    r"\bfast\b|\b(?:is|are|feels?|seems?|so|very|really|kinda|a bit) slow\b|\bhalf as long\b|"
+    r"\bhalf the time\b|\btakes? (?:too |so |way )?long\b|\bboring\b|\bless (?:slow|long)\b|"
+    r"\bzippier\b|\bzippy\b", re.I)
 _GENERIC_SPEED = re.compile(
     r"^(?:make (?:it|things|everything|them) |go |be |(?:it'?s|it is|that'?s) (?:too |way too |"
     r"a bit |a little |much )?)?(?:a (?:bit|little|tad|touch) |slightly |much |way |a lot |"
@@ -393,7 +409,8 @@ def _speed(clause: str) -> list[Feedback] | None:
 
 
 _OUT = re.compile(
-    r"\bzoom(?:ed|ing|s)?\s*(?:way\s+|a bit\s+|right\s+)?out\b|\bfurther (?:away|back|out)\b|"
+    r"\bzoom(?:ed|ing|s)?\s*(?:wa+y\s+|a bit\s+|right\s+|all the way\s+)?out\b|"
+    r"\bfurther (?:away|back|out)\b|"
     r"\bfarther\b|\bpull(?:ed|ing)? (?:the camera )?back\b|\bback (?:off|up|away)\b|"
     r"\bmove (?:the camera )?(?:back|away)\b|\bwider\b|\bmore distance\b|\bless close\b|"
     r"\bsee (?:the )?(?:whole|entire|all of)\b|\bcut off\b|\bcropped\b|\bdoesn'?t fit\b|"
@@ -402,12 +419,17 @@ _OUT = re.compile(
     r"\bshrink\b|\bfit (?:it|them|everything)? ?(?:in|on)\b", re.I)
 _IN = re.compile(
     r"\btoo (?:small|tiny|far(?: away)?|distant|zoomed out|little)\b|"
-    r"\bzoom(?:ed|ing|s)?\s*(?:way\s+|a bit\s+|right\s+)?in\b|\bcloser\b|\bnearer\b|"
+    r"\bzoom(?:ed|ing|s)?\s*(?:wa+y\s+|a bit\s+|right\s+)?in(?:to)?\b|\bcloser\b|\bnearer\b|"
     r"\bpush in\b|\bmove in\b|\btighter\b|\bfill (?:the |more of the )?(?:frame|screen)\b|"
     r"\bmagnif\w*|\benlarge\b|\bbigger\b|\blarger\b|\bhuger\b|\bmore visible\b|"
     r"\bcan'?t see\b|\bhard to see\b|\btiny\b|\bbarely visible\b|\bzoom more\b|\bgrow\b", re.I)
+_TOO_OUT = re.compile(r"\btoo (?:zoomed in|close|near|big|large|huge|cramped|tight)\b|"
+                      r"\bless (?:zoomed in|close)\b")
+_TOO_IN = re.compile(r"\btoo (?:zoomed out|far(?: away)?|distant|small|tiny|little)\b|"
+                     r"\bless (?:zoomed out|far)\b")
+_PRONOUN = re.compile(r"^(?:it|them|that|this|that one|this one|those|these)$", re.I)
 _TARGETED = [
-    r"\bzoom(?:ed|ing)?\s*(?:way\s+|a bit\s+)?(?:in|out)\s+(?:more\s+)?(?:on|to|onto|at|of|"
+    r"\bzoom(?:ed|ing)?\s*(?:wa+y\s+|a bit\s+)?(?:in|out)\s+(?:more\s+)?(?:on|to|onto|at|of|"
     r"around|from)\s+(.+?)(?:\s+(?:a bit|a little|a lot|more|much more|please|slightly))*$",
     r"\b(?:make|get|have)\s+(.+?)\s+(?:look\s+|appear\s+|seem\s+)?(?:a (?:bit|little|lot|tad)\s+"
     r"|much\s+|way\s+|slightly\s+|even\s+)?(?:bigger|larger|smaller|closer|nearer|further|"
@@ -415,15 +437,22 @@ _TARGETED = [
     r"^(.+?)\s+(?:looks?|seems?|is|are|appears?|feels?|gets?)\s+(?:\w+\s+){0,2}?(?:too\s+)?"
     r"(?:small|tiny|far(?: away)?|distant|big|large|huge|close|cramped|cut off|cropped|"
     r"little|zoomed (?:in|out))\b",
-    r"\b(?:closer|nearer|zoom)\s+(?:to|on|onto)\s+(.+)$",
+    r"\b(?:closer|nearer|zoom)\s+(?:to|on|onto|into)\s+(.+)$",
     r"\b(?:shrink|enlarge|grow)\s+(.+?)(?:\s+(?:a bit|a little|a lot|more))?$",
     r"\bsee\s+(?:the\s+)?(?:whole|entire|all of)\s+(.+)$",
 ]
 
 
+PREVIOUS = ("@previous",)  # "zoom in on it": the items the clause before named
+
+
 def _zoom(clause: str) -> list[Feedback] | None:
     low = clause.lower()
     direction = "in" if _IN.search(low) else "out" if _OUT.search(low) else None
+    if _TOO_OUT.search(low):
+        direction = "out"
+    elif _TOO_IN.search(low):
+        direction = "in"
     if direction == "in" and re.search(r"\bzoom(?:ed|ing|s)?\s*(?:way\s+|a bit\s+)?out\b|"
                                        r"\bsee (?:the )?(?:whole|entire|all of)\b", low):
         direction = "out"
@@ -433,12 +462,14 @@ def _zoom(clause: str) -> list[Feedback] | None:
     for pattern in _TARGETED:
         found = re.search(pattern, clause, re.I)
         if found:
-            names = _names(found.group(1))
+            target = re.sub(r"(?:\s+(?:less|more|a bit|a little|a lot|much|way|slightly|even))+$",
+                            "", found.group(1).strip(), flags=re.I)
+            names = PREVIOUS if _PRONOUN.match(target) else _names(target)
             break
     if names is None:
         return None
     factor = _factor(1.25 if direction == "out" else 0.8, clause)
-    where = f" on {', '.join(names)}" if names else ""
+    where = f" on {', '.join(names)}" if names and names != PREVIOUS else ""
     verb = "Zoomed out" if direction == "out" else "Zoomed in"
     return [Feedback("zoom", f"{verb}{where}{_degree_word(clause)}.", factor=factor,
                      names=names)]
@@ -582,6 +613,12 @@ def read_edits(message: str) -> Reading:
         found = parse_clause(text)
         if found is None:
             unknown.append(clause)
-        else:
-            edits.extend(found)
+            continue
+        for edit in found:
+            if edit.names == PREVIOUS:
+                before = [e for e in edits if e.kind == edit.kind]
+                if before and before[-1].names:
+                    continue  # "the arc looks too far, zoom in on it": one edit, not two
+                edit = Feedback(edit.kind, edit.summary, edit.factor, edit.value, edit.other, ())
+            edits.append(edit)
     return Reading(tuple(edits), tuple(unknown), tuple(declined))

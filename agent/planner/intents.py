@@ -93,7 +93,7 @@ _UNDO = re.compile(
     r"(?:change|edit)| the change| back)?|go back(?: to (?:how it was|the previous (?:one|"
     r"version)|before))?|put it back(?: (?:how|the way) it was)?|change it back|take (?:that|it)"
     r" back|roll (?:it |that )?back|back to (?:how it was|the previous (?:one|version)|before)|"
-    r"restore (?:it|the previous (?:one|version)|how it was)|never ?mind(?: that)?|"
+    r"restore (?:it|the previous (?:one|version)|how it was)|"
     r"cancel (?:that|the last (?:change|edit))|ctrl[- ]?z|i liked it better before|"
     r"(?:make it )?(?:like|as) it was(?: before)?|scratch that|forget (?:that|the last change)|"
     r"that'?s worse,? (?:undo|revert|go back)(?: it| that)?)$", re.I)

@@ -212,14 +212,19 @@ def decide(turn: Turn) -> tuple[str, str, str] | str | None:
         return f"Not understood: {parts}; nothing changed (the rest was understood). {CAN_DO}."
     if reading.declined and not reading.unknown:
         return "Nothing changed, as asked."
+    if not reading.edits and not reading.unknown:
+        return "Nothing changed: there was nothing to do in that message."
+    if re.match(r"^(?:deploy|publish)(?: it| the site)?\W*$", text, re.I):
+        return "Nothing changed: deploy where? Say 'deploy to OWNER/NAME' (or /deploy OWNER/NAME)."
     if not has_gallery:
         goal = parse_goal(turn.task)
         if goal.missing and context is None:
             return f"Nothing changed: {goal.missing}"
         return None  # the pipeline, or a one-shot goal that gives up naming what is missing
-    if theme_of(text) is not None:
+    theme = theme_of(text)
+    if theme is not None:
         return (f"Not understood: {short!r}; nothing changed. For a new gallery say 'build a "
-                f"new gallery: {text.strip()}'. {CAN_DO}.")
+                f"{theme.capitalize()} gallery'. {CAN_DO}.")
     return f"Not understood: {short!r}; nothing changed. {CAN_DO}."
 
 
