@@ -195,7 +195,7 @@ def _check(n: int, e: Feedback) -> list[str]:
     if e.kind == "rename":
         return [f"{t} = find({e.value!r})",
                 f"if present({e.other!r}) and words({e.other!r}) != words({t}['name']):\n"
-                f"    raise ValueError(\"Nothing changed: {e.other} is already in the gallery\")"]
+                f"    raise ValueError({'Nothing changed: ' + e.other + ' is already in the gallery'!r})"]
     if e.kind == "add":
         subject = (f"s{n} = {e.value!r}" if e.value else f"s{n} = pick(cands, new)")
         return [subject,

@@ -12,7 +12,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from spacesmith.agent.planner.vocabulary import COLOURS, HALF, SHIFTS, TWICE, degree, fold
+from spacesmith.agent.planner.vocabulary import (
+    COLOURS,
+    HALF,
+    MAX_MESSAGE_CHARS,
+    SHIFTS,
+    TWICE,
+    degree,
+    fold,
+)
 
 SPACE_ID = r"([A-Za-z0-9][\w.-]*/[A-Za-z0-9](?:[\w.-]*[A-Za-z0-9_])?)"
 
@@ -603,6 +611,9 @@ def read_edits(message: str) -> Reading:
     edits: list[Feedback] = []
     unknown: list[str] = []
     declined: list[str] = []
+    if len(message) > MAX_MESSAGE_CHARS:
+        return Reading(unknown=(f"a message of {len(message)} characters (at most "
+                                f"{MAX_MESSAGE_CHARS})",))
     for clause in clauses(message):
         text = strip_politeness(clause)
         if not text or _FILLER.match(text) or _FILLER.match(clause.strip()):

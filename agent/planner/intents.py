@@ -18,6 +18,7 @@ from spacesmith.agent.planner.edits import SPACE_ID, Feedback, Reading, read_edi
 from spacesmith.agent.planner.vocabulary import (
     COLOURS,
     DEFAULT_COUNT,
+    MAX_MESSAGE_CHARS,
     MAX_SUBJECTS,
     NUMBERS,
     THEMES,
@@ -103,6 +104,8 @@ def is_undo(message: str) -> bool:
     """True when the whole message asks to undo the last change ("undo that", "revert")."""
     from spacesmith.agent.planner.edits import strip_politeness
 
+    if len(message) > MAX_MESSAGE_CHARS:
+        return False
     text = strip_politeness(message.strip().lower().replace("’", "'"))
     text = re.sub(r"^(?:oops|no|nope|ugh|hmm+|oh no|argh|meh)[\s,!.]+", "", text)
     return bool(_UNDO.match(strip_politeness(text)))
@@ -121,6 +124,8 @@ _NEW_GALLERY = re.compile(
 
 def asks_for_new_gallery(message: str) -> bool:
     """True when a message asks for a new gallery in so many words ("build a Rome gallery")."""
+    if len(message) > MAX_MESSAGE_CHARS:
+        return False
     return bool(_NEW_GALLERY.search(message.strip()))
 
 
@@ -154,6 +159,9 @@ def parse_goal(task: str) -> Goal:
         The goal.
     """
     text = message_of(task)
+    if len(text) > MAX_MESSAGE_CHARS:
+        return Goal((), "", None, f"the goal is {len(text)} characters long (at most "
+                    f"{MAX_MESSAGE_CHARS}): {LIST_HINT}")
     deploy = re.search(r"\b[Dd]eploy(?: it| the site)? to " + SPACE_ID, task)
     deploy_space = deploy.group(1) if deploy else None
     line = re.sub(r"[,;]?\s*(?:and\s+)?(?:then\s+)?[Dd]eploy(?: it| the site)? to \S+", "",

@@ -13,6 +13,7 @@ import unicodedata
 
 DEFAULT_COUNT = 6
 MAX_SUBJECTS = 12
+MAX_MESSAGE_CHARS = 600  # longer messages are not read (the patterns are not linear-time)
 
 # theme key: (title, subjects in the order they are picked). The first six are the default.
 THEMES: dict[str, tuple[str, tuple[str, ...]]] = {
