@@ -105,3 +105,17 @@ def test_build_that_cannot_be_planned_exits_1_naming_what_is_missing(
     assert not (out / "gallery.json").exists()
     if (out / "journal.jsonl").exists():
         assert _journal_calls(out) == []
+
+
+def test_a_goal_file_that_cannot_be_planned_exits_1(tmp_path: Path, agent_spaces: Standins,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    goal = tmp_path / "goal.toml"
+    goal.write_text("\n".join([
+        'goal = "build a gallery of four famous dinosaurs"', 'model = "offline"',
+        'output = "out"', "[spaces]", f'image = "{agent_spaces.image_url}"',
+        f'splat = "{agent_spaces.splat_url}"']), "utf-8")
+    assert main(["run", str(goal)]) == 1
+    out = capsys.readouterr().out
+    assert "goal NOT reached" in out and "list the subjects" in out
+    assert not (tmp_path / "out" / "gallery.json").exists()
+    assert _journal_calls(tmp_path / "out") == []

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from smolagents.models import ChatMessage, MessageRole, Model
+from smolagents.monitoring import TokenUsage
 
 from spacesmith.agent.chat.session import ChatSession
 from spacesmith.agent.chat.turns import fingerprint
@@ -244,3 +246,38 @@ def test_edits_before_any_gallery_say_so(tmp_path: Path, offline_settings: Setti
     assert chat.harness.session.calls_made == 0
     assert not chat.harness.workspace.gallery_json.exists()
     assert chat.undo() == "Nothing to undo."
+
+
+class ClaimingModel(Model):  # type: ignore[misc]
+    """An LLM that answers every turn "Zoomed out!" without changing anything."""
+
+    def __init__(self) -> None:
+        super().__init__(model_id="claims")
+        self.tasks: list[str] = []
+
+    def generate(self, messages: list[Any], stop_sequences: list[str] | None = None,  # type: ignore[override]
+                 **kwargs: Any) -> ChatMessage:
+        return ChatMessage(role=MessageRole.ASSISTANT,
+                           content="Thought: done.\n<code>\nfinal_answer('Zoomed out!')\n</code>",
+                           token_usage=TokenUsage(input_tokens=10, output_tokens=5))
+
+
+def test_an_llm_turn_that_changes_nothing_is_not_reported_as_done(
+        tmp_path: Path, agent_spaces: Standins) -> None:
+    from spacesmith.agent.codeagent.harness import build_harness
+
+    settings = Settings(goal="chat", output=tmp_path / "run", image_space=agent_spaces.image_url,
+                        splat_space=agent_spaces.splat_url, max_steps=3)
+    harness = build_harness(settings, model=ClaimingModel(), model_label="claims", npm=None)
+    try:
+        chat = ChatSession.open(harness)
+        outcome = chat.send("zoom out")
+        assert not outcome.success
+        assert outcome.output == "Nothing changed: Zoomed out!"
+        assert chat.turns[-1]["changed"] is False
+        task = json.dumps([m.dict() for m in harness.agent.write_memory_to_messages()],
+                          ensure_ascii=False)
+        assert "Current gallery: none yet" in task, "every model is told what it edits"
+        assert chat.undo() == "Nothing to undo."
+    finally:
+        harness.close()
