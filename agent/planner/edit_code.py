@@ -193,9 +193,10 @@ def _check(n: int, e: Feedback) -> list[str]:
     if e.kind == "remove":
         return [f"{t} = find({e.value!r})"]
     if e.kind == "rename":
+        taken = f"Nothing changed: {e.other} is already in the gallery"
         return [f"{t} = find({e.value!r})",
                 f"if present({e.other!r}) and words({e.other!r}) != words({t}['name']):\n"
-                f"    raise ValueError({'Nothing changed: ' + e.other + ' is already in the gallery'!r})"]
+                f"    raise ValueError({taken!r})"]
     if e.kind == "add":
         subject = (f"s{n} = {e.value!r}" if e.value else f"s{n} = pick(cands, new)")
         return [subject,
