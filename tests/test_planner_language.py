@@ -138,6 +138,11 @@ def test_a_new_gallery_only_when_asked(message: str, new: bool) -> None:
     ("four Roman monuments", THEMES["rome"][1][:4], "Monuments of Rome"),
     ('build a Paris gallery called "Paris by night"', THEMES["paris"][1][:6], "Paris by night"),
     ("a gallery of the Eiffel Tower", ("Eiffel Tower",), "Gallery: Eiffel Tower"),
+    ("build a gallery: Louvre; Panthéon; Eiffel Tower", ("Louvre", "Panthéon", "Eiffel Tower"),
+     "Gallery: Louvre, Panthéon, Eiffel Tower"),
+    ("the Colosseum and the Parthenon", ("Colosseum", "Parthenon"),
+     "Gallery: Colosseum, Parthenon"),
+    ("gallery of my cats: Tom, Felix and Garfield", ("Tom", "Felix", "Garfield"), "My cats"),
 ])
 def test_goals_name_their_subjects(goal: str, subjects: tuple[str, ...], title: str) -> None:
     parsed = parse_goal(goal)

@@ -103,7 +103,8 @@ def clean_name(text: str) -> str:
 
 def split_names(text: str) -> tuple[str, ...]:
     """Names in a list: "the Louvre, the Panthéon and Notre-Dame"."""
-    parts = re.split(r"\s*,\s*(?:and\s+|then\s+|&\s+)?|\s+(?:and|then|&|plus)\s+", text.strip())
+    parts = re.split(r"\s*[,;]\s*(?:and\s+|then\s+|&\s+)?|\s+(?:and|then|&|plus)\s+",
+                     text.strip())
     return tuple(n for p in parts if (n := clean_name(p)))
 
 

@@ -21,6 +21,7 @@ from spacesmith.agent.planner.vocabulary import (
     MAX_MESSAGE_CHARS,
     MAX_SUBJECTS,
     NUMBERS,
+    THEME_WORDS,
     THEMES,
     fold,
     theme_of,
@@ -226,7 +227,7 @@ def _listed(body: str) -> tuple[str, tuple[str, ...]]:
         rest = body[found.end():].strip(" .")
         if not rest:
             continue
-        multiple = re.search(r",|\s(?:and|&|plus)\s", rest)
+        multiple = re.search(r"[,;]|\s(?:and|&|plus)\s", rest)
         names = split_names(rest) if multiple else ()
         if len(names) >= 2 and not any(_NOT_A_NAME.match(n) for n in names):
             return body[: found.start()].strip(), _dedupe(names)
@@ -238,6 +239,11 @@ def _listed(body: str) -> tuple[str, tuple[str, ...]]:
             name = split_names(single)
             if name:
                 return body[: found.start()].strip(), name[:1]
+    if re.search(r"[,;]|\s(?:and|&)\s", body):  # a bare list of proper names
+        names = split_names(body)
+        if (len(names) >= 2 and all(re.search(r"[A-Z]", n) for n in names)
+                and not any(n.lower() in THEME_WORDS for n in names)):
+            return "", _dedupe(names)
     return body, ()
 
 
