@@ -62,6 +62,8 @@ def score(q, item):
         return 3
     if all(len(w) >= 3 and any(n.startswith(w) for n in more) for w in q):
         return 2
+    if name and all(w in q for w in name):
+        return 2
     if all(any(close(w, n) for n in more) for w in q):
         return 1
     return 0

@@ -23,22 +23,24 @@ THEMES: dict[str, tuple[str, tuple[str, ...]]] = {
         "Madeleine Church")),
     "egypt": ("Monuments of Egypt", (
         "Great Sphinx of Giza", "Pyramid of Khufu", "Abu Simbel temple", "Karnak temple pylon",
-        "Temple of Hatshepsut", "Colossi of Memnon", "Luxor Temple obelisk")),
+        "Temple of Hatshepsut", "Colossi of Memnon", "Luxor Temple obelisk", "Temple of Edfu")),
     "japan": ("Monuments of Japan", (
         "Himeji Castle", "Kinkaku-ji", "Tōdai-ji", "Itsukushima torii gate",
-        "Osaka Castle", "Kotoku-in Great Buddha", "Yasaka Pagoda")),
+        "Osaka Castle", "Kotoku-in Great Buddha", "Yasaka Pagoda", "Nijō Castle")),
     "rome": ("Monuments of Rome", (
         "Colosseum", "Pantheon of Rome", "Arch of Constantine", "Trevi Fountain",
-        "Castel Sant'Angelo", "Temple of Hercules Victor", "Trajan's Column")),
+        "Castel Sant'Angelo", "Temple of Hercules Victor", "Trajan's Column",
+        "St. Peter's Basilica")),
     "london": ("Monuments of London", (
         "Tower of London", "St Paul's Cathedral", "Big Ben clock tower",
-        "Tower Bridge", "Westminster Abbey", "Marble Arch")),
+        "Tower Bridge", "Westminster Abbey", "Marble Arch", "Buckingham Palace",
+        "Royal Albert Hall")),
     "greece": ("Monuments of Greece", (
         "Parthenon", "Erechtheion", "Temple of Hephaestus", "Temple of Poseidon at Sounion",
-        "Lion Gate of Mycenae", "Tholos of Delphi")),
+        "Lion Gate of Mycenae", "Tholos of Delphi", "Odeon of Herodes Atticus")),
     "india": ("Monuments of India", (
         "Taj Mahal", "Qutb Minar", "Hawa Mahal", "Gateway of India",
-        "Konark Sun Temple", "Charminar")),
+        "Konark Sun Temple", "Charminar", "Victoria Memorial", "Mysore Palace")),
 }
 
 # words in a goal that name a theme (whole words, any case)
