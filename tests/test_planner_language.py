@@ -79,6 +79,15 @@ EDITS = [
     ("please remove the obelisk, then call it Paris la nuit. Thanks!",
      [("remove", lambda f: f.value == "obelisk"), ("title", lambda f: f.value == "Paris la nuit")]),
     ("deploy to me/paris-3d", [("deploy", lambda f: f.value == "me/paris-3d")]),
+    ("Zoon out", [("zoom", lambda f: f.factor > 1)]),
+    ("remvoe the obelisk", [("remove", lambda f: f.value == "obelisk")]),
+    ("backgroud navy", [("background", lambda f: f.value == "#0b1a33")]),
+    ("It's too zoomed in", [("zoom", lambda f: f.factor > 1)]),
+    ("The arc looks too far away, zoom in on it",
+     [("zoom", lambda f: f.factor < 1 and f.names == ("arc",))]),
+    ("put the tower second", [("reorder", lambda f: f.value == "at" and f.other == "2")]),
+    ("rename the gallery Paris by night", [("title", lambda f: f.value == "Paris by night")]),
+    ("call it Rotations", [("title", lambda f: f.value == "Rotations")]),
 ]
 
 

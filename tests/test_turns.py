@@ -37,7 +37,8 @@ def paris(tmp_path_factory: pytest.TempPathFactory,
             mp.delenv(name, raising=False)
         settings = Settings(goal="chat", output=tmp_path_factory.mktemp("paris") / "run",
                             model="offline", image_space=agent_spaces.image_url,
-                            splat_space=agent_spaces.splat_url, max_steps=8)
+                            splat_space=agent_spaces.splat_url, max_steps=8,
+                            num_gaussians="8192")
         harness = open_harness(settings)
     try:
         chat = ChatSession.open(harness)

@@ -561,6 +561,43 @@ def parse_clause(clause: str) -> list[Feedback] | None:
     return None
 
 
+_KEYWORDS = ("remove", "replace", "delete", "background", "backdrop", "transition",
+             "transitions", "rename", "faster", "slower", "quicker", "bigger", "smaller",
+             "darker", "lighter", "rotation", "rotate", "spinning", "closer", "further",
+             "zoomed", "title", "swap", "order", "add", "first", "last")
+_ZOOM_TYPOS = re.compile(r"\b(?:zoon|zom|zooom|zomm|zoo m|zoim|xoom)\b", re.I)
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+def fix_typos(text: str) -> str:
+    """Common one-letter typos of the vocabulary's keywords ("remvoe", "backgroud", "zoon")."""
+    text = _ZOOM_TYPOS.sub("zoom", text)
+
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0)
+        low = word.lower()
+        before = text[: match.start()].rstrip()
+        starts = not before or before.endswith((".", "!", "?", ",", ";"))
+        if len(low) < 5 or low in _KEYWORDS or (word[0].isupper() and not starts):
+            return word  # a capitalised word inside a sentence is a name or a title
+        for keyword in _KEYWORDS:
+            if len(keyword) >= 5 and _one_edit_apart(low, keyword):
+                return keyword
+        return word
+
+    return re.sub(r"[A-Za-z]+", fix, text)
+
+
 def strip_politeness(text: str) -> str:
     """The clause without "please", "could you", "thanks" and the like around it."""
     previous = None
@@ -615,7 +652,7 @@ def read_edits(message: str) -> Reading:
     if len(message) > MAX_MESSAGE_CHARS:
         return Reading(unknown=(f"a message of {len(message)} characters (at most "
                                 f"{MAX_MESSAGE_CHARS})",))
-    for clause in clauses(message):
+    for clause in clauses(fix_typos(message)):
         text = strip_politeness(clause)
         if not text or _FILLER.match(text) or _FILLER.match(clause.strip()):
             continue
