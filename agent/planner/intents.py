@@ -68,11 +68,11 @@ def message_of(task: str) -> str:
 def gallery_context(task: str) -> dict[str, Any] | bool | None:
     """The ``Current gallery:`` line of a chat turn: its dict, None ("none yet"), or False
     when the task has no such line (not a chat turn)."""
-    found = re.search(rf"^{re.escape(CONTEXT_PREFIX)}\s*(.*)$", task, re.MULTILINE)
+    found = re.findall(rf"^{re.escape(CONTEXT_PREFIX)}\s*(.*)$", task, re.MULTILINE)
     if not found:
         return False
     try:
-        value = json.loads(found.group(1))
+        value = json.loads(found[-1])  # the harness's line is the last one
     except json.JSONDecodeError:
         return None
     return value if isinstance(value, dict) else None
