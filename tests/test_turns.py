@@ -282,3 +282,21 @@ def test_an_llm_turn_that_changes_nothing_is_not_reported_as_done(
         assert chat.undo() == "Nothing to undo."
     finally:
         harness.close()
+
+
+def test_undo_beyond_the_kept_snapshots_rebuilds_the_same_bytes(paris: ChatSession) -> None:
+    from spacesmith.agent.chat.turns import KEEP_SNAPSHOTS, UNDO_DIR
+
+    ws = paris.harness.workspace
+    base_json = ws.gallery_json.read_bytes()
+    base_site = fingerprint(ws.gallery_json, ws.site_dir)
+    edits = ["zoom out a bit", "faster", "call it A", "navy", "zoom in a bit", "slower",
+             "call it B", "white background", "zoom out", "call it C"]
+    assert len(edits) > KEEP_SNAPSHOTS
+    for message in edits:
+        assert paris.send(message).success, message
+    assert len(list((ws.root / UNDO_DIR).glob("site-*"))) <= KEEP_SNAPSHOTS
+    for _ in edits:
+        assert paris.undo().startswith("Undid")
+    assert ws.gallery_json.read_bytes() == base_json
+    assert fingerprint(ws.gallery_json, ws.site_dir) == base_site

@@ -5,8 +5,8 @@
 - A turn that leaves ``gallery.json`` and the site as they were is reported as such
   ("Nothing changed: …"), never as a success, whatever the model's answer claimed.
 - "undo that", "revert", "/undo" … undo the last turn that changed something; the gallery
-  and the site are put back byte for byte (the site folder is snapshotted before each
-  turn as hard links in ``.undo/``, and restored, rather than rebuilt).
+  and the site are put back byte for byte (the site folder is snapshotted before each of
+  the last few turns as hard links in ``.undo/`` and restored; older turns rebuild it).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ __all__ = [
 
 NO_CHANGE = ("Nothing changed", "Not understood")
 UNDO_DIR = ".undo"
+KEEP_SNAPSHOTS = 8
 
 
 def with_context(task: str, gallery_json: Path) -> str:
@@ -71,7 +72,16 @@ def report_no_change(outcome: RunOutcome, *, changed: bool, deployed: bool) -> R
 
 
 def snapshot_site(site_dir: Path, root: Path, turn: int) -> Path | None:
-    """Copy the site folder aside before turn ``turn`` (None when there is no site yet)."""
+    """Copy the site folder aside before turn ``turn`` (None when there is no site yet).
+
+    Only the last :data:`KEEP_SNAPSHOTS` turns keep one (a site is a few MB, and each
+    rebuild makes new files the links keep alive); undoing an older turn rebuilds the site
+    from its gallery.json, which gives the same bytes (the build is deterministic).
+    """
+    for path in (root / UNDO_DIR).glob("site-*") if (root / UNDO_DIR).is_dir() else ():
+        number = path.name.removeprefix("site-")
+        if number.isdigit() and int(number) <= turn - KEEP_SNAPSHOTS:
+            shutil.rmtree(path, ignore_errors=True)
     target = root / UNDO_DIR / f"site-{turn}"
     if target.exists():
         shutil.rmtree(target)
