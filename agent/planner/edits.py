@@ -12,12 +12,31 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from spacesmith.agent.planner.clauses import (
+    FILLER,
+    NEGATED,
+    TRAIL,
+    clauses,
+    fix_typos,
+    strip_politeness,
+)
 from spacesmith.agent.planner.vocabulary import (
+    BACKGROUND,
     COLOURS,
+    FASTER,
+    GENERIC_SPEED,
     HALF,
+    LEFTOVER_OK,
     MAX_MESSAGE_CHARS,
+    ROTATION,
     SHIFTS,
+    SLOWER,
+    TOO_IN,
+    TOO_OUT,
+    TRANSITION,
     TWICE,
+    ZOOM_IN,
+    ZOOM_OUT,
     degree,
     fold,
 )
@@ -56,30 +75,6 @@ class Reading:
         return bool(self.edits) and not self.unknown
 
 
-# --- words -------------------------------------------------------------------------------
-
-_LEAD = re.compile(
-    r"^(?:(?:please|pls|plz|kindly|ok(?:ay)?|so|and|also|then|now|hey|hi|hello|hmm+|um+|uh+|"
-    r"well|oh|alright|right|actually|maybe|perhaps|just|honestly|i think|i feel like|"
-    r"i'?d like (?:you )?to|i would like (?:you )?to|i want (?:you )?to|i wanna|i need (?:you )?to|"
-    r"let'?s|let us|can you|could you|would you|will you|can we|could we|would you mind|"
-    r"would it be possible to|is it possible to|try to|you should|we should|you could|"
-    r"go ahead and|how about you|do you think you could|can i get you to|i'?d love (?:it )?if you)"
-    r"[\s,]+)+", re.I)
-_TRAIL = re.compile(r"(?:[\s,]*\b(?:please|pls|plz|thanks|thank you|thx|cheers|if you can|"
-                    r"if possible|for me|ok|okay|now|again|kindly)\b)+[\s.!?]*$", re.I)
-_FILLER = re.compile(r"^(?:thanks|thank you|thx|cheers|great|nice|cool|awesome|perfect|good|"
-                     r"lovely|ok|okay|yes|yeah|yep|hi|hello|hey|wow|hmm+|please|sure|"
-                     r"looks good|that'?s (?:good|great|better|nice))\W*$", re.I)
-_NEGATED = re.compile(r"\b(?:don'?t|do not|dont|never|no need to|doesn'?t need to|"
-                      r"shouldn'?t|should not|must not|mustn'?t|let'?s not|not necessary)\b",
-                      re.I)
-_VERBS = {"zoom", "make", "use", "set", "change", "replace", "swap", "switch", "remove", "drop",
-          "delete", "add", "include", "put", "move", "call", "rename", "retitle", "title",
-          "name", "deploy", "publish", "speed", "slow", "stop", "start", "turn", "spin",
-          "rotate", "show", "get", "take", "bring", "go", "give", "try", "sort", "order",
-          "reorder", "lose", "ditch", "hide", "end", "begin", "lead", "finish", "paint",
-          "pull", "push", "frame", "undo", "instead", "have", "i"}
 ALL_WORDS = re.compile(
     r"^(?:it|this|that|them|they|everything|every ?thing|all|all of them|each|each one|"
     r"things|the (?:whole )?(?:gallery|view|views|camera|cameras|scene|site|page|thing|"
@@ -92,7 +87,7 @@ _SETTINGS = re.compile(r"\b(?:background|backdrop|colou?r|title|name|caption\w*|
 
 def clean_name(text: str) -> str:
     """An item name as typed: quotes, articles and trailing politeness removed."""
-    text = _TRAIL.sub("", text.strip())
+    text = TRAIL.sub("", text.strip())
     text = text.strip(" .,!?;:\"'“”‘’")
     text = re.sub(r"^(?:the|a|an|that|this|our|my)\s+", "", text, flags=re.I)
     text = re.sub(r"\s+(?:one|thing|please|from (?:the )?(?:gallery|list|it|there)|"
@@ -173,7 +168,7 @@ def _title(clause: str) -> list[Feedback] | None:
     for pattern in _TITLE:
         found = re.search(pattern, clause, re.I)
         if found:
-            title = _TRAIL.sub("", found.group(1)).strip(" .!?\"'“”‘’")
+            title = TRAIL.sub("", found.group(1)).strip(" .!?\"'“”‘’")
             title = re.sub(r"\s+instead$", "", title, flags=re.I)
             if title and len(title) <= 120:
                 return [Feedback("title", f"Retitled the gallery {title!r}.", value=title)]
@@ -184,7 +179,7 @@ def _rename(clause: str) -> list[Feedback] | None:
     found = re.search(r"\brename\s+(.+?)\s+(?:to|as|into)\s+(.+)$", clause, re.I)
     if not found or _is_all(found.group(1)) or _about_a_setting(found.group(1)):
         return None
-    old, new = clean_name(found.group(1)), _TRAIL.sub("", found.group(2)).strip(" .!?\"'“”")
+    old, new = clean_name(found.group(1)), TRAIL.sub("", found.group(2)).strip(" .!?\"'“”")
     if not old or not new:
         return None
     return [Feedback("rename", f"Renamed {old} to {new}.", value=old, other=new)]
@@ -357,12 +352,8 @@ def _add(clause: str) -> list[Feedback] | None:
     return [Feedback("add", f"Added {n}.", value=n) for n in names]
 
 
-_ROTATION = re.compile(r"\b(?:spin\w*|rotat\w*|auto-?rotat\w*|turn(?:s|ing)? around|orbit\w*|"
-                       r"revolv\w*|turntable|twirl\w*|whirl\w*|swivel\w*|turning)\b", re.I)
-
-
 def _spin(clause: str) -> list[Feedback] | None:
-    if not _ROTATION.search(clause):
+    if not ROTATION.search(clause):
         return None
     low = clause.lower()
     if re.search(r"\b(?:stop|off|no|disable|freeze|halt|without|kill|end|pause|still)\b", low):
@@ -380,62 +371,18 @@ def _spin(clause: str) -> list[Feedback] | None:
     return None
 
 
-_TRANSITION = re.compile(
-    r"\b(?:transition\w*|fade\w*|flight\w*|fly|flying|flies|(?:switch|chang|mov|go|jump|"
-    r"cut)\w* (?:between|from one)|travel\w*|camera move\w*|animation\w*|cross-?fade\w*|"
-    r"slides?|slideshow|pace|pacing|tempo)\b", re.I)
-_SLOWER = re.compile(
-    r"\btoo (?:fast|quick\w*|abrupt\w*|short|rushed|jarring|jumpy|hurried|sudden)\b|"
-    r"\bslow(?:er|ly)?\s+(?:\w+\s+){0,2}?down\b|\bslower\b|\blonger\b|\bmore (?:time|leisurely|"
-    r"gentle|gradual|slowly)\b|\bgentler\b|\bsmoother\b|\bless (?:abrupt|rushed|fast|quick|"
-    r"sudden|jarring)\b|\blinger\w* longer\b|\btake (?:more |its )?time\b|\brelaxed\b|"
-    r"\bcalmer\b|\bnot so fast\b|\bleisurely\b|\bslowly\b", re.I)
-_FASTER = re.compile(
-    r"\blinger\w*|\btoo (?:long|slow\w*|sluggish|lengthy|drawn out)\b|\bdrag\w*|\bsluggish\b|"
-    r"\bforever\b|\bages\b|\btedious\b|\bfaster\b|\bquicker\b|\bsnappier\b|\bsnappy\b|"
-    r"\bspeed\w* (?:\w+ )?up\b|\bshorter\b|\bquick(?:ly)?\b|\bbrisk\w*|\bhurry\b|\bless time\b|"
-    r"\bfast\b|\b(?:is|are|feels?|seems?|so|very|really|kinda|a bit) slow\b|\bhalf as long\b|"
-    r"\bhalf the time\b|\btakes? (?:too |so |way )?long\b|\bboring\b|\bless (?:slow|long)\b|"
-    r"\bzippier\b|\bzippy\b", re.I)
-_GENERIC_SPEED = re.compile(
-    r"^(?:make (?:it|things|everything|them) |go |be |(?:it'?s|it is|that'?s) (?:too |way too |"
-    r"a bit |a little |much )?)?(?:a (?:bit|little|tad|touch) |slightly |much |way |a lot |"
-    r"even )?(faster|quicker|snappier|slower|slow(?:er)? (?:it |things |everything )?down|"
-    r"speed (?:it |things |everything )?up|too slow|too fast)(?: (?:a bit|a little|a lot|"
-    r"please|still|more))*$", re.I)
-
-
 def _speed(clause: str) -> list[Feedback] | None:
-    if not _TRANSITION.search(clause) and not _GENERIC_SPEED.match(clause.strip(" .!?")):
+    if not TRANSITION.search(clause) and not GENERIC_SPEED.match(clause.strip(" .!?")):
         return None
-    if _SLOWER.search(clause):
+    if SLOWER.search(clause):
         factor = _factor(1.6, clause)
         return [Feedback("speed", f"Slower transitions{_degree_word(clause)}.", factor=factor)]
-    if _FASTER.search(clause):
+    if FASTER.search(clause):
         factor = _factor(0.6, clause)
         return [Feedback("speed", f"Faster transitions{_degree_word(clause)}.", factor=factor)]
     return None
 
 
-_OUT = re.compile(
-    r"\bzoom(?:ed|ing|s)?\s*(?:wa+y\s+|a bit\s+|right\s+|all the way\s+)?out\b|"
-    r"\bfurther (?:away|back|out)\b|"
-    r"\bfarther\b|\bpull(?:ed|ing)? (?:the camera )?back\b|\bback (?:off|up|away)\b|"
-    r"\bmove (?:the camera )?(?:back|away)\b|\bwider\b|\bmore distance\b|\bless close\b|"
-    r"\bsee (?:the )?(?:whole|entire|all of)\b|\bcut off\b|\bcropped\b|\bdoesn'?t fit\b|"
-    r"\bsmaller\b|\btoo (?:big|large|huge|close|near|zoomed(?: in)?|cramped|tight|much)\b|"
-    r"\bdistant\b|\bunzoom\b|\bzoom(?:ed)? (?:less|back)\b|\bless zoom(?:ed)?(?: in)?\b|"
-    r"\bshrink\b|\bfit (?:it|them|everything)? ?(?:in|on)\b", re.I)
-_IN = re.compile(
-    r"\btoo (?:small|tiny|far(?: away)?|distant|zoomed out|little)\b|"
-    r"\bzoom(?:ed|ing|s)?\s*(?:wa+y\s+|a bit\s+|right\s+)?in(?:to)?\b|\bcloser\b|\bnearer\b|"
-    r"\bpush in\b|\bmove in\b|\btighter\b|\bfill (?:the |more of the )?(?:frame|screen)\b|"
-    r"\bmagnif\w*|\benlarge\b|\bbigger\b|\blarger\b|\bhuger\b|\bmore visible\b|"
-    r"\bcan'?t see\b|\bhard to see\b|\btiny\b|\bbarely visible\b|\bzoom more\b|\bgrow\b", re.I)
-_TOO_OUT = re.compile(r"\btoo (?:zoomed in|close|near|big|large|huge|cramped|tight)\b|"
-                      r"\bless (?:zoomed in|close)\b")
-_TOO_IN = re.compile(r"\btoo (?:zoomed out|far(?: away)?|distant|small|tiny|little)\b|"
-                     r"\bless (?:zoomed out|far)\b")
 _PRONOUN = re.compile(r"^(?:it|them|that|this|that one|this one|those|these)$", re.I)
 _TARGETED = [
     r"\bzoom(?:ed|ing)?\s*(?:wa+y\s+|a bit\s+)?(?:in|out)\s+(?:more\s+)?(?:on|to|onto|at|of|"
@@ -457,10 +404,10 @@ PREVIOUS = ("@previous",)  # "zoom in on it": the items the clause before named
 
 def _zoom(clause: str) -> list[Feedback] | None:
     low = clause.lower()
-    direction = "in" if _IN.search(low) else "out" if _OUT.search(low) else None
-    if _TOO_OUT.search(low):
+    direction = "in" if ZOOM_IN.search(low) else "out" if ZOOM_OUT.search(low) else None
+    if TOO_OUT.search(low):
         direction = "out"
-    elif _TOO_IN.search(low):
+    elif TOO_IN.search(low):
         direction = "in"
     if direction == "in" and re.search(r"\bzoom(?:ed|ing|s)?\s*(?:way\s+|a bit\s+)?out\b|"
                                        r"\bsee (?:the )?(?:whole|entire|all of)\b", low):
@@ -484,21 +431,7 @@ def _zoom(clause: str) -> list[Feedback] | None:
                      names=names)]
 
 
-_BACKGROUND = re.compile(r"\b(?:background|backdrop|bg|back ground|backround|backgound|"
-                         r"backgroud|bakground)\b", re.I)
 _COLOUR_WORDS = sorted(COLOURS, key=len, reverse=True)
-_LEFTOVER_OK = {"make", "use", "go", "try", "set", "turn", "paint", "switch", "change", "want",
-                "like", "look", "looks", "a", "an", "the", "it", "something", "more", "bit",
-                "little", "colour", "color", "instead", "with", "to", "please", "much", "way",
-                "lot", "tad", "touch", "slightly", "even", "i", "d", "id", "would", "prefer",
-                "how", "about", "what", "maybe", "one", "tone", "shade", "of", "in", "as",
-                "very", "really", "rather", "too", "is", "it's", "its", "s", "be",
-                "could", "should", "we", "let", "lets", "give", "feel", "feels", "mood",
-                "vibe", "theme", "page", "scene", "everything", "all", "sky", "nice", "and",
-                "dark", "light", "deep", "pale", "bright", "somewhat", "kind", "sort",
-                "ish", "kinda", "sorta", "for", "that", "this", "so", "just"}
-
-
 def _background(clause: str) -> list[Feedback] | None:
     folded = fold(clause)
     hex_found = re.search(r"#([0-9a-f]{6}|[0-9a-f]{3})\b", folded)
@@ -523,13 +456,13 @@ def _background(clause: str) -> list[Feedback] | None:
         shift = "lighter"
     if not colour and not shift:
         return None
-    if not _BACKGROUND.search(clause):
+    if not BACKGROUND.search(clause):
         rest = re.sub(r"#[0-9a-f]+", " ", folded)
         if colour and not colour.startswith("#"):
             rest = re.sub(rf"\b{re.escape(colour)}\b", " ", rest)
         for word in SHIFTS:
             rest = re.sub(rf"\b{word}\b", " ", rest)
-        leftover = [w for w in re.findall(r"[a-z']+", rest) if w not in _LEFTOVER_OK]
+        leftover = [w for w in re.findall(r"[a-z']+", rest) if w not in LEFTOVER_OK]
         if leftover:
             return None
     if shift and colour and colour in ("dark", "light"):
@@ -561,89 +494,6 @@ def parse_clause(clause: str) -> list[Feedback] | None:
     return None
 
 
-_KEYWORDS = ("remove", "replace", "delete", "background", "backdrop", "transition",
-             "transitions", "rename", "faster", "slower", "quicker", "bigger", "smaller",
-             "darker", "lighter", "rotation", "rotate", "spinning", "closer", "further",
-             "zoomed", "title", "swap", "order", "add", "first", "last")
-_ZOOM_TYPOS = re.compile(r"\b(?:zoon|zom|zooom|zomm|zoo m|zoim|xoom)\b", re.I)
-
-
-def _one_edit_apart(a: str, b: str) -> bool:
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
-                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
-
-
-def fix_typos(text: str) -> str:
-    """Common one-letter typos of the vocabulary's keywords ("remvoe", "backgroud", "zoon")."""
-    text = _ZOOM_TYPOS.sub("zoom", text)
-
-    def fix(match: re.Match[str]) -> str:
-        word = match.group(0)
-        low = word.lower()
-        before = text[: match.start()].rstrip()
-        starts = not before or before.endswith((".", "!", "?", ",", ";"))
-        if len(low) < 5 or low in _KEYWORDS or (word[0].isupper() and not starts):
-            return word  # a capitalised word inside a sentence is a name or a title
-        for keyword in _KEYWORDS:
-            if len(keyword) >= 5 and _one_edit_apart(low, keyword):
-                return keyword
-        return word
-
-    return re.sub(r"[A-Za-z]+", fix, text)
-
-
-def strip_politeness(text: str) -> str:
-    """The clause without "please", "could you", "thanks" and the like around it."""
-    previous = None
-    text = text.strip(" \t.!?,;")
-    while previous != text:
-        previous = text
-        text = _LEAD.sub("", text)
-        text = _TRAIL.sub("", text).strip(" \t.!?,;")
-    return text
-
-
-_HARD = re.compile(r"(?<![A-Z][a-z])(?<!\bSt)[.!?;]+(?:\s+|$)|\n+")
-_SOFT = re.compile(r"(\s*,\s*(?:and\s+|then\s+|also\s+|but\s+|plus\s+)?|\s+(?:and then|"
-                   r"and also|and|then|also|but|plus|as well as)\s+)", re.I)
-
-
-def _starts_with_verb(text: str) -> bool:
-    words = strip_politeness(text).lower().split()
-    return bool(words) and words[0].strip("'") in _VERBS
-
-
-def clauses(message: str) -> list[str]:
-    """The clauses of a message: sentences, then "and"/"," parts that are edits themselves."""
-    out: list[str] = []
-    for sentence in _HARD.split(message):
-        pieces = _SOFT.split(sentence.strip())
-        if not pieces or not pieces[0].strip():
-            pieces = pieces[2:] if len(pieces) > 2 else []
-        if not pieces:
-            continue
-        current = pieces[0]
-        for joint, part in zip(pieces[1::2], pieces[2::2], strict=False):
-            if not part.strip():
-                continue
-            alone = parse_clause(part) is not None
-            if alone and (_starts_with_verb(part) or parse_clause(current) is not None):
-                out.append(current)
-                current = part
-            elif _FILLER.match(part.strip()):
-                continue
-            else:
-                current = current + joint + part
-        out.append(current)
-    return [c.strip() for c in out if c.strip()]
-
-
 def read_edits(message: str) -> Reading:
     """Every clause of ``message`` read as an edit, declined, politeness or not understood."""
     edits: list[Feedback] = []
@@ -652,11 +502,11 @@ def read_edits(message: str) -> Reading:
     if len(message) > MAX_MESSAGE_CHARS:
         return Reading(unknown=(f"a message of {len(message)} characters (at most "
                                 f"{MAX_MESSAGE_CHARS})",))
-    for clause in clauses(fix_typos(message)):
+    for clause in clauses(fix_typos(message), parse_clause):
         text = strip_politeness(clause)
-        if not text or _FILLER.match(text) or _FILLER.match(clause.strip()):
+        if not text or FILLER.match(text) or FILLER.match(clause.strip()):
             continue
-        if _NEGATED.search(text) and not re.search(r"\bi don'?t (?:want|need)\b", text, re.I):
+        if NEGATED.search(text) and not re.search(r"\bi don'?t (?:want|need)\b", text, re.I):
             declined.append(clause)
             continue
         found = parse_clause(text)

@@ -103,7 +103,7 @@ _UNDO = re.compile(
 
 def is_undo(message: str) -> bool:
     """True when the whole message asks to undo the last change ("undo that", "revert")."""
-    from spacesmith.agent.planner.edits import strip_politeness
+    from spacesmith.agent.planner.clauses import strip_politeness
 
     if len(message) > MAX_MESSAGE_CHARS:
         return False

@@ -149,3 +149,73 @@ def theme_for_gallery(title: str, names: list[str]) -> str | None:
 def solid_candidates(theme: str) -> tuple[str, ...]:
     """The theme's subjects that splat well, in the theme's order."""
     return tuple(s for s in THEMES[theme][1] if not is_thin(s))
+
+
+# --- the words of viewer edits (read by edits.py) -----------------------------------------
+
+ROTATION = re.compile(r"\b(?:spin\w*|rotat\w*|auto-?rotat\w*|turn(?:s|ing)? around|orbit\w*|"
+                       r"revolv\w*|turntable|twirl\w*|whirl\w*|swivel\w*|turning)\b", re.I)
+
+TRANSITION = re.compile(
+    r"\b(?:transition\w*|fade\w*|flight\w*|fly|flying|flies|(?:switch|chang|mov|go|jump|"
+    r"cut)\w* (?:between|from one)|travel\w*|camera move\w*|animation\w*|cross-?fade\w*|"
+    r"slides?|slideshow|pace|pacing|tempo)\b", re.I)
+
+SLOWER = re.compile(
+    r"\btoo (?:fast|quick\w*|abrupt\w*|short|rushed|jarring|jumpy|hurried|sudden)\b|"
+    r"\bslow(?:er|ly)?\s+(?:\w+\s+){0,2}?down\b|\bslower\b|\blonger\b|\bmore (?:time|leisurely|"
+    r"gentle|gradual|slowly)\b|\bgentler\b|\bsmoother\b|\bless (?:abrupt|rushed|fast|quick|"
+    r"sudden|jarring)\b|\blinger\w* longer\b|\btake (?:more |its )?time\b|\brelaxed\b|"
+    r"\bcalmer\b|\bnot so fast\b|\bleisurely\b|\bslowly\b", re.I)
+
+FASTER = re.compile(
+    r"\blinger\w*|\btoo (?:long|slow\w*|sluggish|lengthy|drawn out)\b|\bdrag\w*|\bsluggish\b|"
+    r"\bforever\b|\bages\b|\btedious\b|\bfaster\b|\bquicker\b|\bsnappier\b|\bsnappy\b|"
+    r"\bspeed\w* (?:\w+ )?up\b|\bshorter\b|\bquick(?:ly)?\b|\bbrisk\w*|\bhurry\b|\bless time\b|"
+    r"\bfast\b|\b(?:is|are|feels?|seems?|so|very|really|kinda|a bit) slow\b|\bhalf as long\b|"
+    r"\bhalf the time\b|\btakes? (?:too |so |way )?long\b|\bboring\b|\bless (?:slow|long)\b|"
+    r"\bzippier\b|\bzippy\b", re.I)
+
+GENERIC_SPEED = re.compile(
+    r"^(?:make (?:it|things|everything|them) |go |be |(?:it'?s|it is|that'?s) (?:too |way too |"
+    r"a bit |a little |much )?)?(?:a (?:bit|little|tad|touch) |slightly |much |way |a lot |"
+    r"even )?(faster|quicker|snappier|slower|slow(?:er)? (?:it |things |everything )?down|"
+    r"speed (?:it |things |everything )?up|too slow|too fast)(?: (?:a bit|a little|a lot|"
+    r"please|still|more))*$", re.I)
+
+ZOOM_OUT = re.compile(
+    r"\bzoom(?:ed|ing|s)?\s*(?:wa+y\s+|a bit\s+|right\s+|all the way\s+)?out\b|"
+    r"\bfurther (?:away|back|out)\b|"
+    r"\bfarther\b|\bpull(?:ed|ing)? (?:the camera )?back\b|\bback (?:off|up|away)\b|"
+    r"\bmove (?:the camera )?(?:back|away)\b|\bwider\b|\bmore distance\b|\bless close\b|"
+    r"\bsee (?:the )?(?:whole|entire|all of)\b|\bcut off\b|\bcropped\b|\bdoesn'?t fit\b|"
+    r"\bsmaller\b|\btoo (?:big|large|huge|close|near|zoomed(?: in)?|cramped|tight|much)\b|"
+    r"\bdistant\b|\bunzoom\b|\bzoom(?:ed)? (?:less|back)\b|\bless zoom(?:ed)?(?: in)?\b|"
+    r"\bshrink\b|\bfit (?:it|them|everything)? ?(?:in|on)\b", re.I)
+
+ZOOM_IN = re.compile(
+    r"\btoo (?:small|tiny|far(?: away)?|distant|zoomed out|little)\b|"
+    r"\bzoom(?:ed|ing|s)?\s*(?:wa+y\s+|a bit\s+|right\s+)?in(?:to)?\b|\bcloser\b|\bnearer\b|"
+    r"\bpush in\b|\bmove in\b|\btighter\b|\bfill (?:the |more of the )?(?:frame|screen)\b|"
+    r"\bmagnif\w*|\benlarge\b|\bbigger\b|\blarger\b|\bhuger\b|\bmore visible\b|"
+    r"\bcan'?t see\b|\bhard to see\b|\btiny\b|\bbarely visible\b|\bzoom more\b|\bgrow\b", re.I)
+
+TOO_OUT = re.compile(r"\btoo (?:zoomed in|close|near|big|large|huge|cramped|tight)\b|"
+                      r"\bless (?:zoomed in|close)\b")
+
+TOO_IN = re.compile(r"\btoo (?:zoomed out|far(?: away)?|distant|small|tiny|little)\b|"
+                     r"\bless (?:zoomed out|far)\b")
+
+BACKGROUND = re.compile(r"\b(?:background|backdrop|bg|back ground|backround|backgound|"
+                         r"backgroud|bakground)\b", re.I)
+
+LEFTOVER_OK = {"make", "use", "go", "try", "set", "turn", "paint", "switch", "change", "want",
+                "like", "look", "looks", "a", "an", "the", "it", "something", "more", "bit",
+                "little", "colour", "color", "instead", "with", "to", "please", "much", "way",
+                "lot", "tad", "touch", "slightly", "even", "i", "d", "id", "would", "prefer",
+                "how", "about", "what", "maybe", "one", "tone", "shade", "of", "in", "as",
+                "very", "really", "rather", "too", "is", "it's", "its", "s", "be",
+                "could", "should", "we", "let", "lets", "give", "feel", "feels", "mood",
+                "vibe", "theme", "page", "scene", "everything", "all", "sky", "nice", "and",
+                "dark", "light", "deep", "pale", "bright", "somewhat", "kind", "sort",
+                "ish", "kinda", "sorta", "for", "that", "this", "so", "just"}
