@@ -300,3 +300,22 @@ def test_undo_beyond_the_kept_snapshots_rebuilds_the_same_bytes(paris: ChatSessi
         assert paris.undo().startswith("Undid")
     assert ws.gallery_json.read_bytes() == base_json
     assert fingerprint(ws.gallery_json, ws.site_dir) == base_site
+
+
+def test_a_deploy_turn_is_done_even_when_the_gallery_did_not_change(
+        offline_settings: Settings, open_agent: Callable[..., Any], fake_hub: Any) -> None:
+    from spacesmith.tools.hub.deploy import deploy
+    from tests.fixtures.fake_hub import WRITE_TOKEN
+
+    def push(folder: Path, space_id: str) -> str:
+        return deploy(folder, space_id, token=WRITE_TOKEN, endpoint=fake_hub.url).url
+
+    chat = ChatSession.open(open_agent(offline_settings.with_(token=WRITE_TOKEN),
+                                       deployer=push))
+    assert chat.send("build a Paris monuments gallery").success
+    for _ in range(2):
+        outcome = chat.send("deploy to tester/paris")
+        assert outcome.success, outcome.output
+        assert outcome.output.startswith("Deployed") and "tester/paris" in outcome.output
+    assert not chat.send("asdf").success
+    assert chat.harness.deployed_url == f"{fake_hub.url}/spaces/tester/paris"

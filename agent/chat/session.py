@@ -137,12 +137,15 @@ class ChatSession:
         first_step = len(self.harness.agent.memory.steps)
         print_before = ts.fingerprint(ws.gallery_json, ws.site_dir)
         snapshot = ts.snapshot_site(ws.site_dir, ws.root, len(self.turns))
-        url_before = self.harness.deployed_url
+        url_before, self.harness.deployed_url = self.harness.deployed_url, None
         task = self.harness.task_for(message) if before is None else message
-        outcome = self.harness.run(ts.with_context(task, ws.gallery_json), reset=False)
+        try:
+            outcome = self.harness.run(ts.with_context(task, ws.gallery_json), reset=False)
+        finally:
+            deployed = self.harness.deployed_url is not None  # this turn deployed
+            self.harness.deployed_url = self.harness.deployed_url or url_before
         changed = ts.fingerprint(ws.gallery_json, ws.site_dir) != print_before
-        outcome = ts.report_no_change(outcome, changed=changed,
-                                      deployed=self.harness.deployed_url != url_before)
+        outcome = ts.report_no_change(outcome, changed=changed, deployed=deployed)
         self.turns.append({"message": message, "first_step": first_step,
                            "gallery_before": before, "output": outcome.output,
                            "success": outcome.success, "changed": changed,
