@@ -136,6 +136,8 @@ EDITS: list[tuple[str, int, Check]] = [
     ("reverse the order", 0, lambda b, a: names(a) == SIX[::-1]),
     ("The arc looks too far away, zoom in on it", 0,
      lambda b, a: zoom(a, "Arc de Triomphe") == 0.8 and zoom(a, "Panthéon") == 1),
+    ("make a navy background for the gallery", 0,
+     lambda b, a: viewer(a, "background", "") == "#0b1a33" and names(a) == SIX),
     ("hey, could you please make the transitions a bit quicker? thanks", 0,
      lambda b, a: viewer(b, "transition_s", 0) * 0.6 < viewer(a, "transition_s", 0)
      < viewer(b, "transition_s", 0)),
@@ -168,7 +170,7 @@ UNCHANGED = [
     "make the captions shorter and zoom out", "replace the tower with the Arc de Triomphe",
     "pitch black background", "thanks!", "zoom in on the Statue of Liberty",
     "the tower", "undo the colour, no wait", "a bit darker", "ok, thanks!", "deploy",
-    "never mind",
+    "never mind", "make a new gallery", "build a gallery of four famous dinosaurs",
 ]
 
 

@@ -197,10 +197,11 @@ def decide(turn: Turn) -> tuple[str, str, str] | str | None:
     short = text if len(text) <= 80 else text[:79] + "…"
     if is_undo(text):
         return "Nothing changed: to undo the last change, type /undo (or 'undo that') in a chat."
+    reading = read_edits(text)
     if asks_for_new_gallery(text) or re.search(r"^Subjects:", turn.task, re.MULTILINE):
         goal = parse_goal(turn.task)
-        return f"Nothing changed: {goal.missing}" if goal.missing and has_gallery else None
-    reading = read_edits(text)
+        if not goal.missing or not (has_gallery and reading.understood):
+            return f"Nothing changed: {goal.missing}" if goal.missing and has_gallery else None
     if reading.understood:
         if context is None:
             return ("Nothing changed: there is no gallery yet; start one, e.g. 'build a Paris "
