@@ -261,7 +261,7 @@ def _give_up(phase: str, error: str) -> tuple[str, str, str]:
     elif phase in ("edit", "answer"):
         message = f"Nothing changed: the edit failed: {error}"
     elif phase == "plan":
-        message = f"Goal not reached: {error}"
+        message = error[0].upper() + error[1:]  # what is missing, said once by the CLI
     else:
         message = f"Goal not reached: the {phase} step failed: {error}"
     message = _short(message, 400)
