@@ -88,6 +88,16 @@ EDITS = [
     ("put the tower second", [("reorder", lambda f: f.value == "at" and f.other == "2")]),
     ("rename the gallery Paris by night", [("title", lambda f: f.value == "Paris by night")]),
     ("call it Rotations", [("title", lambda f: f.value == "Rotations")]),
+    ("the gallery should be called Paris at Night",
+     [("title", lambda f: f.value == "Paris at Night")]),
+    ("Change the title to: Paris by Night", [("title", lambda f: f.value == "Paris by Night")]),
+    ("the eiffel tower should be bigger", [("zoom", lambda f: f.names == ("eiffel tower",))]),
+    ("I want the obelisk gone", [("remove", lambda f: f.value == "obelisk")]),
+    ("no rotation", [("spin", lambda f: f.value == "off")]),
+    ("the obelisk looks bad, replace it with something that splats better",
+     [("replace", lambda f: f.value == "obelisk" and f.other == "")]),
+    ("set transition time to 2 seconds", [("speed", lambda f: f.value == "2")]),
+    ("make a navy background for the gallery", [("background", lambda f: f.value == "#0b1a33")]),
 ]
 
 
@@ -102,6 +112,7 @@ def test_edits_are_understood(message: str, expected: list[tuple[str, object]]) 
 
 
 NOT_UNDERSTOOD = ["asdf", "can you make the captions shorter?", "what can you do?",
+                  "make everything closer except the tower", "replace it with the Louvre",
                   "make the Eiffel Tower red", "make the captions shorter and zoom out",
                   "hmm, not sure", "Rome", "more pizazz", "make it pop"]
 

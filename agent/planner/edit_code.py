@@ -236,6 +236,8 @@ def _apply(n: int, e: Feedback) -> list[str]:
                 f"    it[\"zoom\"] = max(0.05, min(20.0, round(it.get(\"zoom\", 1.0) * "
                 f"{e.factor}, 3)))", summary]
     if e.kind == "speed":
+        if e.value:
+            return [f"v[\"transition_s\"] = {float(e.value)}", summary]
         return ["v[\"transition_s\"] = max(0.1, min(10.0, round(v.get(\"transition_s\", 1.6) "
                 f"* {e.factor}, 3)))", summary]
     if e.kind == "spin":

@@ -156,7 +156,9 @@ _TITLE = [
     rf"\bretitle(?:\s+{_GALLERY_WORDS})?(?:\s+(?:to|as))?\s+(.+)$",
     r"\btitle\s+it\s+(.+)$",
     r"\b(?:change|set|make|update|switch|put)\s+the\s+(?:gallery(?:'s)?\s+)?(?:title|name|"
-    r"heading)(?:\s+of (?:the gallery|it))?\s+(?:to|as|into)\s+(.+)$",
+    r"heading)(?:\s+of (?:the gallery|it))?\s+(?:to|as|into)\s*:?\s+(.+)$",
+    r"\b(?:it|the gallery|this)\s+(?:should|must|could|will)\s+be\s+(?:called|named|titled)"
+    r"\s+(.+)$",
     r"\b(?:the\s+)?(?:gallery(?:'s)?\s+)?(?:title|name)\s+(?:should be|must be|is|will be|=|:)"
     r"\s+(.+)$",
     r"^(?:new\s+)?title\s*:?\s+(.+)$",
@@ -204,6 +206,8 @@ _REPLACE = [
      r"\s+(.+)$", False, "replace"),
     (r"\b(?:use|show|put|have|try|go with|add)\s+(.+?)\s+instead of\s+(.+)$", True, "replace"),
     (r"^(.+?)\s*(?:->|→|=>)\s*(.+)$", False, "replace"),
+    (r"^(.+?)\s+(?:looks?|is|seems?)\s+[^,]*?,?\s+(?:so\s+)?(?:please\s+)?(?:replace|swap|"
+     r"change)\s+(?:it|that|this one)\s+(?:with|for|by)\s+(.+)$", False, "replace"),
     (r"\b(?:replace|substitute|swap out|switch out|change)\s+(.+)$", None, "replace"),
 ]
 
@@ -214,15 +218,17 @@ def _replace(clause: str) -> list[Feedback] | None:
         if not found:
             continue
         if reverse is None:
+            if re.search(r"\s(?:with|by|for|to|into|instead)\s", found.group(1)):
+                continue
             old_text, new_text = found.group(1), "something better"
         else:
             old_text, new_text = ((found.group(2), found.group(1)) if reverse
                                   else (found.group(1), found.group(2)))
         if _about_a_setting(old_text) or _about_a_setting(new_text) or _is_all(old_text):
-            return None
+            continue
         old = clean_name(old_text)
         if not old:
-            return None
+            continue
         if _is_something(new_text):
             return [Feedback("replace", f"Replaced {old} with a subject that splats well.",
                              value=old, other="")]
@@ -318,7 +324,8 @@ def _remove(clause: str) -> list[Feedback] | None:
         r"exclude|kill|scrap|nix|bin|toss|throw out|throw away|kick out|take off|leave out|"
         r"hide|axe|dump)\s+(.+)$",
         r"^(.+?)\s+(?:has to|must|can|should|needs to|gotta)\s+go\b",
-        r"^no more\s+(.+)$",
+        r"^no(?: more)?\s+(.+)$",
+        r"\b(?:want|need|get|have)\s+(.+?)\s+gone\b",
         r"^without\s+(.+)$",
         r"\bi don'?t (?:want|need)\s+(.+?)(?:\s+(?:anymore|any more|in (?:it|there|the gallery)))"
         r"?$",
@@ -374,6 +381,10 @@ def _spin(clause: str) -> list[Feedback] | None:
 def _speed(clause: str) -> list[Feedback] | None:
     if not TRANSITION.search(clause) and not GENERIC_SPEED.match(clause.strip(" .!?")):
         return None
+    seconds = re.search(r"(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?)\b", clause, re.I)
+    if seconds and 0.1 <= float(seconds.group(1)) <= 10:
+        value = f"{float(seconds.group(1)):g}"
+        return [Feedback("speed", f"Transitions of {value} s.", value=value)]
     if SLOWER.search(clause):
         factor = _factor(1.6, clause)
         return [Feedback("speed", f"Slower transitions{_degree_word(clause)}.", factor=factor)]
@@ -390,6 +401,8 @@ _TARGETED = [
     r"\b(?:make|get|have)\s+(.+?)\s+(?:look\s+|appear\s+|seem\s+)?(?:a (?:bit|little|lot|tad)\s+"
     r"|much\s+|way\s+|slightly\s+|even\s+)?(?:bigger|larger|smaller|closer|nearer|further|"
     r"farther|wider|tighter|more visible|zoomed (?:in|out))\b",
+    r"^(.+?)\s+(?:should|must|needs? to|could|has to)\s+(?:be|look)\s+(?:\w+\s+)?(?:bigger|"
+    r"larger|smaller|closer|further|farther|more visible)\b",
     r"^(.+?)\s+(?:looks?|seems?|is|are|appears?|feels?|gets?)\s+(?:\w+\s+){0,2}?(?:too\s+)?"
     r"(?:small|tiny|far(?: away)?|distant|big|large|huge|close|cramped|cut off|cropped|"
     r"little|zoomed (?:in|out))\b",
@@ -485,8 +498,8 @@ RECOGNISERS: tuple[Callable[[str], list[Feedback] | None], ...] = (
 def parse_clause(clause: str) -> list[Feedback] | None:
     """The edits one clause asks for, or None when it is not understood."""
     text = strip_politeness(clause)
-    if not text:
-        return None
+    if not text or re.search(r"\b(?:except|apart from|other than|but not|unless)\b", text, re.I):
+        return None  # exceptions are not in the vocabulary: better not understood than wrong
     for recognise in RECOGNISERS:
         found = recognise(text)
         if found:
