@@ -292,7 +292,14 @@ def test_an_llm_turn_that_changes_nothing_is_not_reported_as_done(
 def test_undo_beyond_the_kept_snapshots_rebuilds_the_same_bytes(paris: ChatSession) -> None:
     from spacesmith.agent.chat.turns import KEEP_SNAPSHOTS, UNDO_DIR
 
+    import hashlib
+
+    def files() -> dict[str, str]:
+        return {p.relative_to(ws.site_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(ws.site_dir.rglob("*")) if p.is_file()}
+
     ws = paris.harness.workspace
+    base_files = files()
     base_json = ws.gallery_json.read_bytes()
     base_site = fingerprint(ws.gallery_json, ws.site_dir)
     edits = ["zoom out a bit", "faster", "call it A", "navy", "zoom in a bit", "slower",
@@ -304,6 +311,9 @@ def test_undo_beyond_the_kept_snapshots_rebuilds_the_same_bytes(paris: ChatSessi
     for _ in edits:
         assert paris.undo().startswith("Undid")
     assert ws.gallery_json.read_bytes() == base_json
+    after = files()
+    assert {k for k in base_files.keys() | after.keys()
+            if base_files.get(k) != after.get(k)} == set()
     assert fingerprint(ws.gallery_json, ws.site_dir) == base_site
 
 
