@@ -290,9 +290,9 @@ def test_an_llm_turn_that_changes_nothing_is_not_reported_as_done(
 
 
 def test_undo_beyond_the_kept_snapshots_rebuilds_the_same_bytes(paris: ChatSession) -> None:
-    from spacesmith.agent.chat.turns import KEEP_SNAPSHOTS, UNDO_DIR
-
     import hashlib
+
+    from spacesmith.agent.chat.turns import KEEP_SNAPSHOTS, UNDO_DIR
 
     def files() -> dict[str, str]:
         return {p.relative_to(ws.site_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
