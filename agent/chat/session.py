@@ -19,6 +19,7 @@ from smolagents.memory import ActionStep, MemoryStep, PlanningStep, TaskStep, To
 from smolagents.models import ChatMessage, MessageRole
 from smolagents.monitoring import Timing, TokenUsage
 
+from spacesmith.agent.chat import turns as ts
 from spacesmith.agent.codeagent.harness import Harness
 from spacesmith.agent.runs.report import RunOutcome
 from spacesmith.agent.runs.workspace import atomic_write
@@ -123,33 +124,68 @@ class ChatSession:
         return session
 
     def send(self, message: str) -> RunOutcome:
-        """Run one turn (the memory of earlier turns is kept), then save the session."""
+        """Run one turn (the memory of earlier turns is kept), then save the session.
+
+        An undo phrase ("undo that", "revert") undoes instead; a turn that leaves the
+        gallery and the site as they were is reported as such, never as a success
+        (:mod:`spacesmith.agent.chat.turns`).
+        """
+        if ts.is_undo(message):
+            return self._undo_outcome()
         ws = self.harness.workspace
         before = ws.gallery_json.read_text("utf-8") if ws.gallery_json.is_file() else None
         first_step = len(self.harness.agent.memory.steps)
-        task = self.harness.task_for(message) if not self.turns else message
-        outcome = self.harness.run(task, reset=False)
+        print_before = ts.fingerprint(ws.gallery_json, ws.site_dir)
+        snapshot = ts.snapshot_site(ws.site_dir, ws.root, len(self.turns))
+        url_before, self.harness.deployed_url = self.harness.deployed_url, None
+        task = self.harness.task_for(message) if before is None else message
+        try:
+            outcome = self.harness.run(ts.with_context(task, ws.gallery_json), reset=False)
+        finally:
+            deployed = self.harness.deployed_url is not None  # this turn deployed
+            self.harness.deployed_url = self.harness.deployed_url or url_before
+        changed = ts.fingerprint(ws.gallery_json, ws.site_dir) != print_before
+        outcome = ts.report_no_change(outcome, changed=changed, deployed=deployed)
         self.turns.append({"message": message, "first_step": first_step,
                            "gallery_before": before, "output": outcome.output,
-                           "success": outcome.success})
+                           "success": outcome.success, "changed": changed,
+                           "site_snapshot": snapshot is not None})
         self.save()
         return outcome
 
     def undo(self) -> str:
-        """Forget the last turn and put the gallery (and site) back as it was before it."""
-        if not self.turns:
+        """Undo the last turn that changed something: the gallery and the site are put
+        back byte for byte, and that turn (with the turns after it, which changed
+        nothing) leaves the memory."""
+        changed = [i for i, t in enumerate(self.turns) if t.get("changed", True)]
+        if not changed:
             return "Nothing to undo."
-        turn = self.turns.pop()
+        index = changed[-1]
+        turn = self.turns[index]
+        del self.turns[index:]
         memory = self.harness.agent.memory
         memory.steps = memory.steps[: turn["first_step"]]
         ws = self.harness.workspace
+        snapshot = ws.root / ts.UNDO_DIR / f"site-{index}"
         if turn["gallery_before"] is None:
             ws.gallery_json.unlink(missing_ok=True)
+            ts.restore_site(ws.site_dir, None)
         else:
             ws.write_text("gallery.json", turn["gallery_before"])
-            self._rebuild_site()
+            if turn.get("site_snapshot") and snapshot.is_dir():
+                ts.restore_site(ws.site_dir, snapshot)
+            else:
+                self._rebuild_site()
+        ts.drop_snapshots(ws.root, index)
         self.save()
         return f"Undid: {turn['message']}"
+
+    def _undo_outcome(self) -> RunOutcome:
+        text = self.undo()
+        ws = self.harness.workspace
+        site = ws.site_dir if (ws.site_dir / "index.html").is_file() else None
+        return RunOutcome(text, "undo", text.startswith("Undid"), 0, 0.0, site,
+                          self.harness.deployed_url)
 
     def _rebuild_site(self) -> None:
         from spacesmith.agent.codeagent.local_tools import BuildSiteTool

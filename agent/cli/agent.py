@@ -19,6 +19,8 @@ def register(subparsers: Any) -> None:
     build.add_argument("goal", help='e.g. "build a Paris monuments gallery"')
     _common(build)
     build.add_argument("--deploy", metavar="OWNER/NAME", help="deploy the site to this Space")
+    build.add_argument("--subjects", metavar="A,B,C",
+                       help="the subjects, comma-separated (';' when names hold commas)")
     build.set_defaults(handler=_build)
 
     chat = subparsers.add_parser("chat", help="iterate on a gallery in a terminal chat")
@@ -50,11 +52,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def _settings(args: argparse.Namespace, goal: str, output: Path | None) -> Any:
     from spacesmith.agent.runs.settings import Settings, default_output
 
+    raw = getattr(args, "subjects", None) or ""
+    subjects = tuple(s.strip() for s in raw.split(";" if ";" in raw else ",") if s.strip())
     return Settings(
         goal=goal, output=output or default_output(goal), model=args.model,
         api_base=args.api_base, image_space=args.image_space, splat_space=args.splat_space,
         deploy_space=getattr(args, "deploy", None), offline=args.offline,
-        max_steps=args.max_steps, num_gaussians=str(args.num_gaussians),
+        max_steps=args.max_steps, num_gaussians=str(args.num_gaussians), subjects=subjects,
     )
 
 
@@ -63,10 +67,14 @@ def _build(args: argparse.Namespace) -> int:
 
     from spacesmith.agent.chat.session import live_printer, progress_printer
     from spacesmith.agent.runs.runner import contact_sheet, open_harness, spaces_for
-    from spacesmith.tools.errors import SpacesmithError
+    from spacesmith.tools.errors import AgentError, SpacesmithError
 
     console = Console(stderr=True)
-    settings = _settings(args, args.goal, args.output)
+    if not args.goal.strip() and not (args.subjects or "").strip(" ,;"):
+        raise AgentError("the goal is empty: say what to build",
+                         hint="e.g. spacesmith build \"build a Paris monuments gallery\", or "
+                              "list the subjects: --subjects A,B,C")
+    settings = _settings(args, args.goal.strip() or "a gallery", args.output)
     with spaces_for(settings) as (resolved, spaces_line):
         console.print(spaces_line)
         harness = open_harness(resolved, progress=progress_printer(console),
@@ -82,7 +90,11 @@ def _build(args: argparse.Namespace) -> int:
         finally:
             harness.close()
     ws = resolved.output.resolve()
-    print(("Done: " if outcome.success else "Goal NOT reached: ") + outcome.output)
+    said = outcome.output
+    if outcome.success:
+        print(f"Done: {said}")
+    else:
+        print(said if said.lower().startswith("goal not reached") else f"Goal NOT reached: {said}")
     if outcome.site_dir is not None:
         print(f"site: {outcome.site_dir}")
         print(f"preview: spacesmith site preview {shlex.quote(str(outcome.site_dir))}")

@@ -80,6 +80,9 @@ class Harness:
         from smolagents.utils import AgentError as StepError
         from smolagents.utils import AgentGenerationError
 
+        if not task.strip():
+            raise AgentError("the goal is empty: say what to build",
+                             hint="e.g. 'build a Paris monuments gallery'")
         limit = max_steps or self.settings.max_steps
         start = time.monotonic()
         first_step = 0 if reset else len(self.agent.memory.steps)

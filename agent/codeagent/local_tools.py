@@ -6,6 +6,7 @@ returning a value whose ``repr`` tells the model what happened.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,7 +89,10 @@ class FixSplatTool(_Tool):
         if not path:
             raise AgentError("fix_splat got no path", hint="pass the .splat of a SpaceResult")
         src = self.workspace.resolve(path)
-        dst = self.workspace.web_dir / f"{slugify(name)}{WEB_FORMAT}"
+        # the source's path in the cache is part of the name: two subjects with one slug
+        # ("Panthéon" of Paris, "Pantheon" of Rome) never overwrite each other's web splat
+        tag = hashlib.sha256(self.workspace.relative(src).encode()).hexdigest()[:8]
+        dst = self.workspace.web_dir / f"{slugify(name)}-{tag}{WEB_FORMAT}"
         result = convert(src, dst, flip_y=True if flip_y is None else bool(flip_y), frame=True,
                          prune_alpha=0.02, max_splats=max_splats)
         stats = result.stats

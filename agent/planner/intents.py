@@ -1,78 +1,157 @@
-"""Read a goal or a piece of taste feedback from plain English, for the offline planner.
+"""Read a goal or a chat message in plain English, for the offline planner.
 
-Deliberately small: an explicit subject list, a built-in table of themes, and the common
-edits a chat asks for (zoom, transition speed, background, title, add / remove / replace /
-reorder a subject, deploy). Anything else is treated as a new gallery goal.
+A goal names its subjects (a list after "of", "with" or ":"; ``--subjects``; a theme of
+the table in :mod:`spacesmith.agent.planner.vocabulary`) or it cannot be planned, and
+:attr:`Goal.missing` says what to add. A chat message is an undo, edits
+(:mod:`spacesmith.agent.planner.edits`), a new gallery when it asks for one, or not
+understood. Nothing here guesses: an LLM handles what this vocabulary does not cover.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
-DEFAULT_COUNT = 6
+from spacesmith.agent.planner.edits import SPACE_ID, Feedback, Reading, read_edits
+from spacesmith.agent.planner.vocabulary import (
+    COLOURS,
+    DEFAULT_COUNT,
+    MAX_MESSAGE_CHARS,
+    MAX_SUBJECTS,
+    NUMBERS,
+    THEME_WORDS,
+    THEMES,
+    fold,
+    theme_of,
+)
 
-THEMES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "paris": ("Monuments de Paris", (
-        "Panthéon", "Arc de Triomphe", "Notre-Dame de Paris", "Sacré-Cœur",
-        "Palais Garnier", "Les Invalides", "Louvre Palace", "Madeleine Church")),
-    "egypt": ("Monuments of Egypt", (
-        "Great Sphinx of Giza", "Pyramid of Khufu", "Abu Simbel temple", "Karnak temple pylon",
-        "Temple of Hatshepsut", "Colossi of Memnon", "Luxor Temple obelisk")),
-    "japan": ("Monuments of Japan", (
-        "Himeji Castle", "Kinkaku-ji", "Tōdai-ji", "Itsukushima torii gate",
-        "Osaka Castle", "Kotoku-in Great Buddha", "Yasaka Pagoda")),
-    "rome": ("Monuments of Rome", (
-        "Colosseum", "Pantheon of Rome", "Arch of Constantine", "Trevi Fountain",
-        "Castel Sant'Angelo", "Temple of Hercules Victor")),
-    "london": ("Monuments of London", (
-        "Tower of London", "St Paul's Cathedral", "Big Ben clock tower",
-        "Tower Bridge", "Westminster Abbey", "Marble Arch")),
-    "greece": ("Monuments of Greece", (
-        "Parthenon", "Erechtheion", "Temple of Hephaestus", "Temple of Poseidon at Sounion",
-        "Lion Gate of Mycenae", "Tholos of Delphi")),
-    "india": ("Monuments of India", (
-        "Taj Mahal", "Qutb Minar", "Hawa Mahal", "Gateway of India",
-        "Konark Sun Temple", "Charminar")),
-}
+__all__ = [
+    "COLOURS",
+    "CONTEXT_PREFIX",
+    "DEFAULT_COUNT",
+    "LIST_HINT",
+    "THEMES",
+    "Feedback",
+    "Goal",
+    "Reading",
+    "asks_for_new_gallery",
+    "gallery_context",
+    "is_undo",
+    "parse_feedback",
+    "parse_goal",
+    "read_edits",
+]
 
-_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-            "eight": 8, "nine": 9, "ten": 10}
-
-COLOURS = {"black": "#000000", "white": "#ffffff", "grey": "#808080", "gray": "#808080",
-           "dark grey": "#202020", "dark gray": "#202020", "navy": "#0b1a33", "blue": "#1e3a8a",
-           "midnight blue": "#191970", "red": "#7f1d1d", "green": "#14532d", "beige": "#e8dcc4",
-           "cream": "#fffdd0", "sky blue": "#87ceeb", "purple": "#3b0764", "brown": "#3e2723"}
-
-_SPACE_ID = r"([A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*)"
+CONTEXT_PREFIX = "Current gallery:"
+LIST_HINT = "list the subjects: --subjects A,B,C or 'a gallery of A, B and C'"
+KNOWN_THEMES = ", ".join(t.capitalize() for t in THEMES)
 
 
 @dataclass(frozen=True)
 class Goal:
-    """A gallery to build."""
+    """A gallery to build, or what is missing to build one (``missing`` non-empty)."""
 
     subjects: tuple[str, ...]
     title: str
     deploy_space: str | None = None
+    missing: str = ""
 
 
-@dataclass(frozen=True)
-class Feedback:
-    """One edit of an existing gallery."""
+def message_of(task: str) -> str:
+    """The person's words in a task: its first line (the harness adds context lines)."""
+    lines = [line for line in task.strip().splitlines() if line.strip()]
+    return lines[0].strip() if lines and not lines[0].startswith(CONTEXT_PREFIX) else ""
 
-    kind: str  # zoom, speed, background, title, remove, add, replace, reorder, deploy
-    summary: str
-    factor: float = 1.0
-    value: str = ""
-    other: str = ""
-    names: tuple[str, ...] = ()
+
+def gallery_context(task: str) -> dict[str, Any] | bool | None:
+    """The ``Current gallery:`` line of a chat turn: its dict, None ("none yet"), or False
+    when the task has no such line (not a chat turn)."""
+    found = re.findall(rf"^{re.escape(CONTEXT_PREFIX)}\s*(.*)$", task, re.MULTILINE)
+    if not found:
+        return False
+    try:
+        value = json.loads(found[-1])  # the harness's line is the last one
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def context_line(gallery: dict[str, Any] | None) -> str:
+    """The line a chat adds to each turn: the gallery's title and item names (or none)."""
+    if gallery is None:
+        return f"{CONTEXT_PREFIX} none yet"
+    raw = gallery.get("items")
+    items: list[Any] = raw if isinstance(raw, list) else []
+    names = [str(it.get("name")) for it in items if isinstance(it, dict)]
+    summary = {"title": str(gallery.get("title", "")), "items": names}
+    return f"{CONTEXT_PREFIX} {json.dumps(summary, ensure_ascii=False)}"
+
+
+_UNDO = re.compile(
+    r"^(?:/undo|undo|undo (?:that|this|it|the last (?:change|edit|step|turn|one|thing)|"
+    r"the change|my last (?:change|request)|please)|revert(?: that| it| this| the last "
+    r"(?:change|edit)| the change| back)?|go back(?: to (?:how it was|the previous (?:one|"
+    r"version)|before))?|put it back(?: (?:how|the way) it was)?|change it back|take (?:that|it)"
+    r" back|roll (?:it |that )?back|back to (?:how it was|the previous (?:one|version)|before)|"
+    r"restore (?:it|the previous (?:one|version)|how it was)|"
+    r"cancel (?:that|the last (?:change|edit))|ctrl[- ]?z|i liked it better before|"
+    r"(?:make it )?(?:like|as) it was(?: before)?|scratch that|forget (?:that|the last change)|"
+    r"that'?s worse,? (?:undo|revert|go back)(?: it| that)?)$", re.I)
+
+
+def is_undo(message: str) -> bool:
+    """True when the whole message asks to undo the last change ("undo that", "revert")."""
+    from spacesmith.agent.planner.clauses import strip_politeness
+
+    if len(message) > MAX_MESSAGE_CHARS:
+        return False
+    text = strip_politeness(message.strip().lower().replace("’", "'"))
+    text = re.sub(r"^(?:oops|no|nope|ugh|hmm+|oh no|argh|meh)[\s,!.]+", "", text)
+    return bool(_UNDO.match(strip_politeness(text)))
+
+
+_NEW_GALLERY = re.compile(
+    r"\b(?:build|create|make|generate|start|give|show|produce|set up|do|i want|i'?d like|"
+    r"let'?s (?:do|have|make|build))\s+(?:me\s+|us\s+)?(?:a|an|another|new|some|one|"
+    r"\d+|" + "|".join(k for k in NUMBERS if " " not in k) + r")\b[^.]{0,80}?"
+    r"\b(?:gallery|galleries|collection|exhibit|exhibition|showcase)\b"
+    r"|\b(?:new|another|different|fresh|second|separate)\s+(?:[\w'-]+\s+){0,3}?"
+    r"(?:gallery|collection)\b"
+    r"|^(?:an?\s+)?(?:[\w'-]+\s+){0,3}?gallery\s+(?:of|with|featuring|about|showing)\b"
+    r"|\bstart (?:over|again|afresh|from scratch)\b", re.I)
+
+
+def asks_for_new_gallery(message: str) -> bool:
+    """True when a message asks for a new gallery in so many words ("build a Rome gallery")."""
+    if len(message) > MAX_MESSAGE_CHARS:
+        return False
+    return bool(_NEW_GALLERY.search(message.strip()))
+
+
+def parse_feedback(task: str) -> Feedback | None:
+    """The first edit of a message when all of it was understood, else None."""
+    reading = read_edits(message_of(task))
+    return reading.edits[0] if reading.understood else None
+
+
+# --- goals ---------------------------------------------------------------------------------
+
+_COUNT_WORDS = "|".join(sorted((re.escape(k) for k in NUMBERS), key=len, reverse=True))
+_MARKER = re.compile(r"(?:\s+(?:of|with|featuring|including|showing|containing|having|like)|"
+                     r"\s*:|\s+[—–-]{1,2})\s+", re.I)
+_NOT_A_NAME = re.compile(rf"^(?:\d+|{_COUNT_WORDS}|some|famous|the best|many|various|all)\b",
+                         re.I)
 
 
 def parse_goal(task: str) -> Goal:
-    """Subjects, title and deploy target of a goal sentence.
+    """Subjects, title and deploy target of a goal, or what is missing.
 
-    An explicit ``Subjects: A; B`` line (the harness adds one when the user gave a list)
-    wins; then a list after "of"/"with"/":"; then the theme table; else the goal itself.
+    An explicit ``Subjects: A; B`` line (the harness adds one for ``--subjects``) wins;
+    then a list after "of"/"with"/":" (exactly those, even after a theme word); then one
+    proper name after "of"; then a theme of the table, with a count ("four Rome
+    monuments"). Otherwise :attr:`Goal.missing` names what to add.
 
     Args:
         task: the task text.
@@ -80,115 +159,119 @@ def parse_goal(task: str) -> Goal:
     Returns:
         The goal.
     """
-    deploy = re.search(r"[Dd]eploy (?:it |the site )?to " + _SPACE_ID, task)
-    deploy_space = deploy.group(1).rstrip(".") if deploy else None
+    text = message_of(task)
+    if len(text) > MAX_MESSAGE_CHARS:
+        return Goal((), "", None, f"the goal is {len(text)} characters long (at most "
+                    f"{MAX_MESSAGE_CHARS}): {LIST_HINT}")
+    deploy = re.search(r"\b[Dd]eploy(?: it| the site)? to " + SPACE_ID, task)
+    deploy_space = deploy.group(1) if deploy else None
+    line = re.sub(r"[,;]?\s*(?:and\s+)?(?:then\s+)?[Dd]eploy(?: it| the site)? to \S+", "",
+                  text).strip()
+    line = re.sub(r"(?:[\s,]*\b(?:please|thanks|thank you)\b)+[\s.!?]*$", "", line,
+                  flags=re.I).strip(" .!?")
+    titled = re.search(r"\b(?:titled|called|named|entitled)\s+[\"“']([^\"”']+)[\"”']", line) \
+        or re.search(r"\b(?:titled|called|named|entitled)\s+([^,;]+?)\s*$", line)
+    body = (line[: titled.start()] + line[titled.end():]).strip(" ,.") if titled else line
     explicit = re.search(r"^Subjects:\s*(.+)$", task, re.MULTILINE)
-    theme = next((key for key in THEMES if key in task.lower()), None)
-    count = _count(task)
+    theme = theme_of(body)
+    prefix, listed = _listed(body)
     if explicit:
         subjects = tuple(s.strip() for s in explicit.group(1).split(";") if s.strip())
+    elif listed:
+        subjects = listed
     elif theme:
-        subjects = THEMES[theme][1][: count or DEFAULT_COUNT]
+        subjects = THEMES[theme][1][: _count(body) or DEFAULT_COUNT]
     else:
-        subjects = _listed(task.splitlines()[0]) or (task.splitlines()[0].strip(" ."),)
-    title = THEMES[theme][0] if theme else _title(subjects)
-    titled = re.search(r"(?:titled|called) [\"“']([^\"”']+)[\"”']", task)
-    return Goal(subjects, titled.group(1) if titled else title, deploy_space)
+        subjects = ()
+    if titled:
+        title = titled.group(1).strip()
+    elif theme:
+        title = THEMES[theme][0]
+    else:
+        title = _title_from(prefix) or _title(subjects)
+    if not subjects:
+        return Goal((), title, deploy_space, _missing(text))
+    if len(subjects) > MAX_SUBJECTS:
+        return Goal((), title, deploy_space,
+                    f"{len(subjects)} subjects is more than one gallery holds "
+                    f"({MAX_SUBJECTS}): name fewer")
+    return Goal(subjects, title, deploy_space)
 
 
-def _count(task: str) -> int | None:
-    nouns = r"(?:monuments|subjects|buildings|landmarks)"
-    found = re.search(r"\b(\d+|" + "|".join(_NUMBERS) + r")\s+(?:[\w-]+\s+)?" + nouns,
-                      task.lower())
+def _missing(text: str) -> str:
+    if not text.strip():
+        return ("the goal is empty: say what to build, e.g. 'build a Paris monuments gallery', "
+                f"or {LIST_HINT}")
+    short = text if len(text) <= 60 else text[:59] + "…"
+    count = _count(text)
+    what = "which subjects" if count is None else f"which {count} subjects"
+    return (f"I cannot tell {what} to show for {short!r}: {LIST_HINT} "
+            f"(themes I know: {KNOWN_THEMES})")
+
+
+def _count(text: str) -> int | None:
+    low = text.lower()
+    found = re.search(rf"\b(\d+|{_COUNT_WORDS})\s+(?:[\w'-]+\s+){{0,3}}?[\w'-]+s\b", low)
     if not found:
         return None
     word = found.group(1)
-    return int(word) if word.isdigit() else _NUMBERS[word]
+    value = int(word) if word.isdigit() else NUMBERS[word]
+    return max(1, min(value, MAX_SUBJECTS + 1))
 
 
-def _listed(line: str) -> tuple[str, ...]:
-    found = re.search(r"(?:\bof|\bwith|:)\s+(.+)$", line)
-    if not found or ("," not in found.group(1) and " and " not in found.group(1)):
-        return ()
-    parts = re.split(r",\s*|\s+and\s+", found.group(1).strip(" ."))
-    return tuple(re.sub(r"^(?:the|a|an)\s+", "", p.strip(), flags=re.I) for p in parts if p.strip())
+def _listed(body: str) -> tuple[str, tuple[str, ...]]:
+    """(the words before the list, the list) of a goal line; the list is empty when none."""
+    from spacesmith.agent.planner.edits import split_names
+
+    for found in reversed(list(_MARKER.finditer(body))):
+        rest = body[found.end():].strip(" .")
+        if not rest:
+            continue
+        multiple = re.search(r"[,;]|\s(?:and|&|plus)\s", rest)
+        names = split_names(rest) if multiple else ()
+        if len(names) >= 2 and not any(_NOT_A_NAME.match(n) for n in names):
+            return body[: found.start()].strip(), _dedupe(names)
+        single = rest if not multiple else ""
+        if (single and found.group(0).strip() in ("of", "with", "featuring", ":")
+                and re.search(r"[A-Z]", single) and not _NOT_A_NAME.match(single)
+                and theme_of(single) is None
+                and len(single.split()) <= 6):
+            name = split_names(single)
+            if name:
+                return body[: found.start()].strip(), name[:1]
+    if re.search(r"[,;]|\s(?:and|&)\s", body):  # a bare list of proper names
+        names = split_names(body)
+        if (len(names) >= 2 and all(re.search(r"[A-Z]", n) for n in names)
+                and not any(n.lower() in THEME_WORDS for n in names)):
+            return "", _dedupe(names)
+    return body, ()
+
+
+def _dedupe(names: tuple[str, ...]) -> tuple[str, ...]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for name in names:
+        if fold(name) not in seen:
+            seen.add(fold(name))
+            out.append(name)
+    return tuple(out)
+
+
+_GENERIC = re.compile(
+    r"^(?:(?:please|can you|could you|build|make|create|generate|give|show|do|start|produce|"
+    r"i want|i'?d like|let'?s (?:do|have|make|build)|me|us|a|an|new|another|the|3d|splat|"
+    r"gaussian|gallery|galleries|site|page|collection|showcase|exhibit|exhibition|of|for|"
+    r"with|about)(?:\s+|$))+", re.I)
+
+
+def _title_from(prefix: str) -> str:
+    """A title from the words before a list ("our sneaker line" → "Our sneaker line")."""
+    words = _GENERIC.sub("", prefix.strip()).strip(" ,.:-—")
+    words = re.sub(r"\s+(?:gallery|galleries|collection)$", "", words, flags=re.I).strip()
+    if not words or not re.search(r"[A-Za-z]", words):
+        return ""
+    return words[0].upper() + words[1:]
 
 
 def _title(subjects: tuple[str, ...]) -> str:
     return "Gallery: " + ", ".join(subjects[:3]) + ("…" if len(subjects) > 3 else "")
-
-
-def _subject(text: str) -> str:
-    cleaned = re.sub(r"^(?:the|a|an)\s+", "", text.strip(" .!\"'“”"), flags=re.I)
-    return cleaned.strip()
-
-
-_FEEDBACK: list[tuple[str, str]] = [
-    ("replace", r"\b(?:replace|swap)\s+(.+?)\s+(?:with|by|for)\s+(.+)$"),
-    ("remove", r"\b(?:remove|drop|delete)\s+(.+)$"),
-    ("add", r"\badd\s+(.+?)(?:\s+to the gallery)?$"),
-    ("reorder", r"\b(?:move|put)\s+(.+?)\s+(first|last|to the front|to the end)\b"),
-    ("reorder", r"\b(?:reorder|order)(?: them| the subjects)?(?: as| to)?:?\s+(.+)$"),
-    ("title", r"\b(?:retitle(?: it| the gallery)?|rename (?:it|the gallery) to|title it|call it)"
-              r"\s+[\"“']?([^\"”']+)[\"”']?$"),
-    ("deploy", r"\bdeploy(?: it| the site)? to " + _SPACE_ID),
-    ("background", r"\bbackground(?: colou?r)?(?: to| in| of)?\s+(#[0-9a-fA-F]{6}|[a-z ]+?)\.?$"),
-    ("background", r"(#[0-9a-fA-F]{6}|[a-z ]+?) background\b"),
-]
-
-
-def parse_feedback(task: str) -> Feedback | None:
-    """Read one edit of the current gallery, or None when the text is a new goal.
-
-    Args:
-        task: the chat message.
-
-    Returns:
-        The edit, or None.
-    """
-    text = task.strip().splitlines()[0].strip() if task.strip() else ""
-    low = text.lower()
-    if re.search(r"\bzoom(?:ed)? out\b|\bfurther away\b|\bfarther\b", low):
-        return Feedback("zoom", "Zoomed out.", factor=1.25)
-    if re.search(r"\bzoom(?:ed)? in\b|\bcloser\b", low):
-        return Feedback("zoom", "Zoomed in.", factor=0.8)
-    if re.search(r"\bfaster\b|\bquicker\b", low):
-        return Feedback("speed", "Faster transitions.", factor=0.6)
-    if re.search(r"\bslower\b", low):
-        return Feedback("speed", "Slower transitions.", factor=1.6)
-    for kind, pattern in _FEEDBACK:
-        found = re.search(pattern, text, flags=re.IGNORECASE)
-        if found:
-            made = _feedback(kind, found.groups())
-            if made is not None:
-                return made
-    return None
-
-
-def _feedback(kind: str, groups: tuple[str, ...]) -> Feedback | None:
-    if kind == "replace":
-        old, new = _subject(groups[0]), _subject(groups[1])
-        return Feedback("replace", f"Replaced {old} with {new}.", value=old, other=new)
-    if kind == "remove":
-        return Feedback("remove", f"Removed {_subject(groups[0])}.", value=_subject(groups[0]))
-    if kind == "add":
-        return Feedback("add", f"Added {_subject(groups[0])}.", value=_subject(groups[0]))
-    if kind == "reorder":
-        if len(groups) == 2:
-            where = "last" if groups[1].lower() in ("last", "to the end") else "first"
-            name = _subject(groups[0])
-            return Feedback("reorder", f"Moved {name} {where}.", value=where, names=(name,))
-        names = tuple(_subject(p) for p in re.split(r",\s*|\s+then\s+|\s+and\s+", groups[0]))
-        return Feedback("reorder", "Reordered the subjects.", value="first", names=names)
-    if kind == "title":
-        return Feedback("title", f"Retitled the gallery {groups[0].strip()!r}.",
-                        value=groups[0].strip())
-    if kind == "deploy":
-        return Feedback("deploy", f"Deployed to {groups[0]}.", value=groups[0].rstrip("."))
-    words = groups[0].strip().lower().split()
-    candidates = [" ".join(words[-2:]), words[-1]] if words else []
-    colour = next((c for c in candidates if c.startswith("#") or c in COLOURS), None)
-    if colour is None:
-        return None
-    hex_value = colour if colour.startswith("#") else COLOURS[colour]
-    return Feedback("background", f"Background set to {colour}.", value=hex_value)

@@ -4,7 +4,14 @@ It reads the conversation like smolagents' own test fakes do: the latest ``New t
 message says what is asked, the ``[phase: …]`` markers of its own earlier answers say how
 far it got, and an ``Error:`` after the last answer means that phase failed. It then
 writes the next Thought + code, which the very same CodeAgent, tools and executor run as
-they would run an LLM's code. Goals are read by :mod:`spacesmith.agent.planner.intents`.
+they would run an LLM's code. Goals and messages are read by
+:mod:`spacesmith.agent.planner.intents`; edits become code in
+:mod:`spacesmith.agent.planner.edit_code`.
+
+Turn semantics: a message that is not understood, or a goal that names no subjects, ends
+at once with ``give_up`` and a one-line answer saying what is missing and what it can do:
+no Space call, nothing written. In a chat (the task carries a ``Current gallery:`` line)
+a new gallery is built only when the message asks for one in so many words.
 """
 
 from __future__ import annotations
@@ -19,7 +26,25 @@ from smolagents.models import ChatMessage, MessageRole, Model
 from smolagents.monitoring import TokenUsage
 
 from spacesmith.agent.codeagent.prompting import render
-from spacesmith.agent.planner.intents import Feedback, Goal, parse_feedback, parse_goal
+from spacesmith.agent.planner.edit_code import edit_code
+from spacesmith.agent.planner.intents import (
+    Goal,
+    asks_for_new_gallery,
+    gallery_context,
+    is_undo,
+    message_of,
+    parse_goal,
+    read_edits,
+)
+from spacesmith.agent.planner.vocabulary import (
+    THEMES,
+    fold,
+    solid_candidates,
+    theme_for_gallery,
+    theme_of,
+)
+
+__all__ = ["OfflinePlanner", "Turn", "edit_code", "next_step", "pipeline_code", "read_turn"]
 
 MAX_RETRIES = 2
 PIPELINE = ("images", "splats", "fix", "site")
@@ -34,6 +59,7 @@ class Turn:
     phases: tuple[str, ...]
     last_error: str | None
     retries: int
+    earlier: tuple[str, ...] = ()
 
 
 def read_turn(messages: Sequence[ChatMessage | dict[str, Any]]) -> Turn:
@@ -47,9 +73,11 @@ def read_turn(messages: Sequence[ChatMessage | dict[str, Any]]) -> Turn:
     """
     items = [(_role(m), _text(m)) for m in messages]
     start = 0
+    tasks: list[str] = []
     for i, (role, text) in enumerate(items):
         if role == MessageRole.USER.value and text.startswith("New task:"):
             start = i
+            tasks.append(message_of(text.removeprefix("New task:")))
     task = items[start][1].removeprefix("New task:").strip() if items else ""
     phases: list[str] = []
     errors: list[str | None] = []
@@ -66,7 +94,8 @@ def read_turn(messages: Sequence[ChatMessage | dict[str, Any]]) -> Turn:
             retries += 1
         else:
             break
-    return Turn(task, tuple(phases), errors[-1] if errors else None, retries)
+    return Turn(task, tuple(phases), errors[-1] if errors else None, retries,
+                tuple(tasks[:-1]))
 
 
 def _role(message: ChatMessage | dict[str, Any]) -> str:
@@ -126,17 +155,23 @@ def next_step(turn: Turn) -> tuple[str, str, str]:
     """
     last = turn.phases[-1] if turn.phases else None
     if turn.last_error is not None and last is not None:
-        if turn.retries >= MAX_RETRIES or last in ("edit", "deploy", "give_up"):
+        if turn.retries >= MAX_RETRIES or last in ("edit", "deploy", "give_up", "answer"):
             return _give_up(last, turn.last_error)
         return last, f"That failed ({_short(turn.last_error)}); running it again.", _code_for(
             turn, last
         )
-    feedback = parse_feedback(turn.task)
-    if feedback is not None:
-        if last is None:
-            return "edit", feedback.summary, edit_code(feedback)
-        return _give_up("edit", "the edit finished without a final answer")
+    if last in ("edit", "answer"):
+        return _give_up(last, "the edit finished without a final answer")
+    if last is None:
+        decided = decide(turn)
+        if isinstance(decided, str):
+            return "answer", "I cannot do this as asked; saying so, changing nothing.", (
+                f"give_up({decided!r})\nfinal_answer({decided!r})")
+        if decided is not None:
+            return decided
     goal = parse_goal(turn.task)
+    if goal.missing:
+        return _give_up("plan", goal.missing)
     order = (*PIPELINE, "deploy") if goal.deploy_space else PIPELINE
     if last is None:
         phase = order[0]
@@ -147,13 +182,89 @@ def next_step(turn: Turn) -> tuple[str, str, str]:
     return phase, _THOUGHTS[phase], pipeline_code(goal, phase)
 
 
+CAN_DO = ("I can: zoom in/out (everything or one item; a bit, a lot), make the transitions or "
+          "the spin faster/slower, set the background (navy, darker, #112233), rename the "
+          "gallery (call it …), add/remove/replace/move items, undo, deploy to OWNER/NAME, or "
+          "start a new gallery ('build a Rome gallery')")
+
+
+def decide(turn: Turn) -> tuple[str, str, str] | str | None:
+    """The first step of a turn: edit code, a one-line answer that changes nothing (str),
+    or None for the gallery pipeline."""
+    text = message_of(turn.task)
+    context = gallery_context(turn.task)
+    has_gallery = isinstance(context, dict)
+    short = text if len(text) <= 80 else text[:79] + "…"
+    if is_undo(text):
+        return "Nothing changed: to undo the last change, type /undo (or 'undo that') in a chat."
+    reading = read_edits(text)
+    if asks_for_new_gallery(text) or re.search(r"^Subjects:", turn.task, re.MULTILINE):
+        goal = parse_goal(turn.task)
+        if not goal.missing or not (has_gallery and reading.understood):
+            return f"Nothing changed: {goal.missing}" if goal.missing and has_gallery else None
+    if reading.understood:
+        if context is None:
+            return ("Nothing changed: there is no gallery yet; start one, e.g. 'build a Paris "
+                    "monuments gallery'.")
+        summary = " ".join(e.summary for e in reading.edits)
+        return "edit", summary, edit_code(reading.edits, _candidates(turn, context))
+    if reading.unknown and reading.edits:
+        parts = "; ".join(repr(u) for u in reading.unknown)
+        return f"Not understood: {parts}; nothing changed (the rest was understood). {CAN_DO}."
+    if reading.declined and not reading.unknown:
+        return "Nothing changed, as asked."
+    if not reading.edits and not reading.unknown:
+        return "Nothing changed: there was nothing to do in that message."
+    if re.match(r"^(?:deploy|publish)(?: it| the site)?\W*$", text, re.I):
+        return "Nothing changed: deploy where? Say 'deploy to OWNER/NAME' (or /deploy OWNER/NAME)."
+    if not has_gallery:
+        goal = parse_goal(turn.task)
+        if goal.missing and context is None:
+            return f"Nothing changed: {goal.missing}"
+        return None  # the pipeline, or a one-shot goal that gives up naming what is missing
+    theme = theme_of(text)
+    if theme is not None:
+        return (f"Not understood: {short!r}; nothing changed. For a new gallery say 'build a "
+                f"{theme.capitalize()} gallery'. {CAN_DO}.")
+    return f"Not understood: {short!r}; nothing changed. {CAN_DO}."
+
+
+def _candidates(turn: Turn, context: dict[str, Any] | bool | None) -> list[str]:
+    """Subjects that splat well, for "something better": the gallery's theme, minus the
+    subjects this conversation already mentioned (a person who removed one meant it)."""
+    theme = None
+    if isinstance(context, dict):
+        names = [str(n) for n in context.get("items", [])]
+        theme = theme_for_gallery(str(context.get("title", "")), names)
+    for task in reversed(turn.earlier):
+        theme = theme or theme_of(task)
+    if theme is None or theme not in THEMES:
+        return []
+    said = " ".join(fold(t) for t in (*turn.earlier, message_of(turn.task)))
+    out = []
+    for subject in solid_candidates(theme):
+        words = [w for w in re.findall(r"[a-z]+", fold(subject)) if len(w) > 3]
+        if words and re.search(rf"\b{words[0]}", said):
+            continue
+        out.append(subject)
+    return out
+
+
 def _code_for(turn: Turn, phase: str) -> str:
     return pipeline_code(parse_goal(turn.task), phase)
 
 
 def _give_up(phase: str, error: str) -> tuple[str, str, str]:
     error = error.split(" due to: ", 1)[-1]
-    message = f"Goal not reached: the {phase} step failed: {_short(error, 300)}"
+    if "Nothing changed:" in error:
+        message = error[error.index("Nothing changed:"):]
+    elif phase in ("edit", "answer"):
+        message = f"Nothing changed: the edit failed: {error}"
+    elif phase == "plan":
+        message = error[0].upper() + error[1:]  # what is missing, said once by the CLI
+    else:
+        message = f"Goal not reached: the {phase} step failed: {error}"
+    message = _short(message, 400)
     return ("give_up", "I cannot recover from this error.",
             f"give_up({message!r})\nfinal_answer({message!r})")
 
@@ -223,77 +334,3 @@ def pipeline_code(goal: Goal, phase: str) -> str:
 def _py(value: Any) -> str:
     """A Python literal for JSON-like data (json.dumps with ASCII off is valid Python here)."""
     return json.dumps(value, ensure_ascii=False)
-
-
-_MATCH = """\
-import unicodedata
-def _key(s):
-    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode().lower()
-    return " ".join(w for w in s.replace("-", " ").split() if w not in ("the", "le", "la", "l'"))
-def find(name):
-    for i, it in enumerate(gallery["items"]):
-        if _key(it["name"]) == _key(name) or _key(name) in _key(it["name"]):
-            return i
-    names = [it["name"] for it in gallery["items"]]
-    raise ValueError(f"no subject like {name!r} in the gallery; it has {names}")
-"""
-
-
-def _new_item_code(subject: str, var: str) -> str:
-    prompt = render("image_prompt", subject=subject)
-    return (
-        f"prompt = {prompt!r}\n"
-        "img = call_many(\"image\", [{\"prompt\": prompt}])[0]\n"
-        "rec = call_many(\"splat\", [{\"image\": img.image}])[0]\n"
-        f"fixed = fix_splat(rec.splat, name={subject!r})\n"
-        f"{var} = {{\"name\": {subject!r}, \"splat\": fixed.path, \"image\": img.image, "
-        "\"camera\": fixed.camera, \"zoom\": gallery[\"items\"][0].get(\"zoom\", 1.0)}\n"
-    )
-
-
-def edit_code(feedback: Feedback) -> str:
-    """The code that applies one piece of taste feedback to the current gallery."""
-    lines = ["gallery = read_gallery()"]
-    if feedback.kind in ("remove", "replace", "reorder"):
-        lines.append(_MATCH)
-    if feedback.kind == "zoom":
-        lines.append(
-            "for it in gallery[\"items\"]:\n"
-            f"    it[\"zoom\"] = round(it.get(\"zoom\", 1.0) * {feedback.factor}, 3)"
-        )
-    elif feedback.kind == "speed":
-        lines.append(
-            "v = gallery.setdefault(\"viewer\", {})\n"
-            f"v[\"transition_s\"] = round(v.get(\"transition_s\", 1.2) * {feedback.factor}, 3)"
-        )
-    elif feedback.kind == "background":
-        lines.append(f"gallery.setdefault(\"viewer\", {{}})[\"background\"] = {feedback.value!r}")
-    elif feedback.kind == "title":
-        lines.append(f"gallery[\"title\"] = {feedback.value!r}")
-    elif feedback.kind == "remove":
-        lines.append(f"gallery[\"items\"].pop(find({feedback.value!r}))")
-    elif feedback.kind == "add":
-        lines.append(_new_item_code(feedback.value, "item"))
-        lines.append("gallery[\"items\"].append(item)")
-    elif feedback.kind == "replace":
-        lines.append(f"where = find({feedback.value!r})")
-        lines.append(_new_item_code(feedback.other, "item"))
-        lines.append("gallery[\"items\"][where] = item")
-    elif feedback.kind == "reorder":
-        names = list(feedback.names)
-        lines.append(f"first = [find(n) for n in {names!r}]")
-        lines.append(
-            "rest = [i for i in range(len(gallery[\"items\"])) if i not in first]\n"
-            + ("order = rest + first" if feedback.value == "last" else "order = first + rest")
-        )
-        lines.append("gallery[\"items\"] = [gallery[\"items\"][i] for i in order]")
-    elif feedback.kind == "deploy":
-        lines.append(f"url = deploy_site({feedback.value!r})")
-        lines.append("final_answer(f\"Deployed: {url}\")")
-        return "\n".join(lines)
-    lines.append("site = build_site(gallery)")
-    lines.append(
-        f"final_answer({feedback.summary!r} + f\" Site: {{site.folder}}; subjects: "
-        "{', '.join(it['name'] for it in gallery['items'])}\")"
-    )
-    return "\n".join(lines)
