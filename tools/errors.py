@@ -179,3 +179,11 @@ class AgentError(SpacesmithError):
 
 class GoalNotReachedError(AgentError):
     default_hint = "see the run report; rerun the same command to resume"
+
+
+class Cancelled(BaseException):
+    """A person stopped the running turn (Ctrl-C in the chat, Stop in the studio).
+
+    A BaseException, like KeyboardInterrupt: agent-written ``except Exception`` cannot
+    swallow it, and it is never reported as a failure of the Space or the agent.
+    """
