@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import gradio as gr  # at module level: handlers name gr.Request, which Gradio must resolve
+
 from spacesmith.agent.chat.display import TurnView
 from spacesmith.agent.chat.live import LivePreview
 from spacesmith.agent.chat.session import ChatSession
@@ -161,7 +163,6 @@ def run_turn(session: StudioSession, message: str, history: list[Message],
 
 def build_app(pool: SessionPool, *, title: str = "spacesmith studio") -> Any:
     """The Gradio Blocks app over ``pool``."""
-    import gradio as gr
 
     def key(request: gr.Request) -> str:
         return str(request.session_hash)
@@ -249,8 +250,6 @@ def launch(pool: SessionPool, *, port: int, host: str = "127.0.0.1") -> Any:
     Raises:
         SiteError: the port cannot be bound.
     """
-    import gradio as gr
-
     from spacesmith.tools.errors import SiteError
 
     app = build_app(pool)
