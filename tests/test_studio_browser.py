@@ -1,6 +1,7 @@
 """``spacesmith studio --offline`` in headless Chromium, driven as a person would: type the
 goal into the chat box and press Enter, see the gallery drawn beside the conversation; type
-"zoom out", see the view change (the gallery frame reloads with the camera farther away)."""
+"zoom out", see the view change (the gallery frame reloads with the camera farther away);
+reload the page, find the same session."""
 
 from __future__ import annotations
 
@@ -101,5 +102,10 @@ def test_type_a_goal_see_the_gallery_then_zoom_out(browser: Any, studio: tuple[s
         page.screenshot(path=str(artifacts_dir / "studio-zoomed-out.png"))
         assert foreground(second) < 0.85 * foreground(first), "the view did not zoom out"
         assert (ws / "session.json").is_file()
+
+        page.reload()  # the same browser finds the same session: its turns and its gallery
+        page.locator("#gallery-frame").wait_for(timeout=60_000)
+        page.locator("#conversation").get_by_text("zoom out").first.wait_for(timeout=30_000)
+        assert not (ws.parent / f"{ws.name}-2").exists()
     finally:
         context.close()

@@ -5,10 +5,12 @@ typing and Enter sends), the Space-call progress of the running turn and the Und
 Deploy buttons; on the right the gallery, an iframe of the session's live preview server
 (``tools/site/preview.py``), which reloads itself when a turn changes the site.
 
-Each browser session gets its own agent session (harness, workspace, ``session.json``),
-opened when the page loads and closed when it goes. The first takes the workspace named by
-``-o``/``--session``, so a restarted studio resumes it like ``spacesmith chat``; a second
-browser open at the same time gets ``<workspace>-2``, and so on.
+Each browser gets its own agent session (harness, workspace, ``session.json``), opened when
+its page loads and closed when no page of that browser is open any more. A browser is known
+by an id the page keeps in ``localStorage``, so reloading the page finds the same session.
+The first takes the workspace named by ``-o``/``--session``, so a restarted studio resumes
+it like ``spacesmith chat``; a second browser open at the same time gets
+``<workspace>-2``, and so on.
 """
 
 from __future__ import annotations
@@ -29,6 +31,17 @@ from spacesmith.agent.chat.session import ChatSession
 Message = dict[str, str]
 PROGRESS_POLL_S = 0.4
 FRAME_STYLE = "width:100%;height:72vh;border:0;border-radius:8px;background:#111"
+# The browser's id: kept in localStorage, so a reload finds the same agent session.
+BROWSER_ID_JS = """(known) => {
+  const name = "spacesmith-studio-browser";
+  let id = null;
+  try { id = localStorage.getItem(name); } catch (e) { return known || ""; }
+  if (!id) {
+    id = (crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2));
+    try { localStorage.setItem(name, id); } catch (e) { /* private mode: per page */ }
+  }
+  return id;
+}"""
 
 
 class Harnesses(Protocol):
@@ -64,11 +77,13 @@ class SessionPool:
     open_harness: Harnesses
     preview_port: int = 0
     sessions: dict[str, StudioSession] = field(default_factory=dict)
+    pages: dict[str, set[str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def get(self, key: str) -> StudioSession:
-        """The session of browser session ``key``, opened on first use."""
+    def get(self, key: str, page: str | None = None) -> StudioSession:
+        """The session of browser ``key`` (opened on first use), held by ``page``."""
         with self._lock:
+            self.pages.setdefault(key, set()).add(page or key)
             if key in self.sessions:
                 return self.sessions[key]
             taken = {s.workspace for s in self.sessions.values()}
@@ -89,16 +104,27 @@ class SessionPool:
             self.sessions[key] = session
             return session
 
-    def release(self, key: str) -> None:
-        """Close the session of a browser session that went away."""
+    def release(self, page: str) -> None:
+        """A page went away: close the sessions no open page holds any more."""
+        closing: list[StudioSession] = []
         with self._lock:
-            session = self.sessions.pop(key, None)
-        if session is not None:
+            for key, pages in list(self.pages.items()):
+                pages.discard(page)
+                if not pages:
+                    del self.pages[key]
+                    if key in self.sessions:
+                        closing.append(self.sessions.pop(key))
+        for session in closing:
+            session.chat.cancel()
             session.close()
 
     def close(self) -> None:
-        for key in list(self.sessions):
-            self.release(key)
+        with self._lock:
+            closing = list(self.sessions.values())
+            self.sessions.clear()
+            self.pages.clear()
+        for session in closing:
+            session.close()
 
 
 def gallery_html(url: str | None) -> str:
@@ -164,28 +190,30 @@ def run_turn(session: StudioSession, message: str, history: list[Message],
 def build_app(pool: SessionPool, *, title: str = "spacesmith studio") -> Any:
     """The Gradio Blocks app over ``pool``."""
 
-    def key(request: gr.Request) -> str:
-        return str(request.session_hash)
+    def get(browser: str, request: gr.Request) -> StudioSession:
+        page = str(request.session_hash)
+        return pool.get((browser or "").strip()[:80] or page, page)
 
-    def on_load(request: gr.Request) -> tuple[list[Message], str, str]:
-        session = pool.get(key(request))
+    def on_load(browser: str, request: gr.Request
+                ) -> tuple[list[Message], str, str, str]:
+        session = get(browser, request)
         url = session.preview.refresh()
         ws = session.chat.harness.workspace.root
-        return history_of(session.chat), f"workspace: {ws}", gallery_html(url)
+        return history_of(session.chat), f"workspace: {ws}", gallery_html(url), browser
 
-    def on_send(message: str, history: list[Message], request: gr.Request
+    def on_send(message: str, history: list[Message], browser: str, request: gr.Request
                 ) -> Iterator[tuple[list[Message], str, str, Any]]:
         text = (message or "").strip()
-        session = pool.get(key(request))
+        session = get(browser, request)
         if not text:
             yield history, "", "Type what you want, then Enter.", gallery_html(session.preview.url)
             return
         for shown, progress, panel in run_turn(session, text, history):
             yield shown, "", progress, gr.skip() if panel is None else panel
 
-    def on_undo(history: list[Message], request: gr.Request
+    def on_undo(history: list[Message], browser: str, request: gr.Request
                 ) -> tuple[list[Message], str, str]:
-        session = pool.get(key(request))
+        session = get(browser, request)
         if session.chat.busy:
             return history, "A turn is running; press Stop first.", gallery_html(
                 session.preview.url)
@@ -193,16 +221,16 @@ def build_app(pool: SessionPool, *, title: str = "spacesmith studio") -> Any:
         url = session.preview.refresh()
         return ([*history, {"role": "assistant", "content": said}], said, gallery_html(url))
 
-    def on_stop(request: gr.Request) -> str:
-        session = pool.get(key(request))
+    def on_stop(browser: str, request: gr.Request) -> str:
+        session = get(browser, request)
         if not session.chat.busy:
             return "Nothing is running."
         session.chat.cancel()
         return "Stopping: the gallery stays as it was before this turn."
 
-    def on_deploy(target: str, history: list[Message], request: gr.Request
+    def on_deploy(target: str, history: list[Message], browser: str, request: gr.Request
                   ) -> Iterator[tuple[list[Message], str, Any]]:
-        session = pool.get(key(request))
+        session = get(browser, request)
         space = (target or "").strip() or session.chat.harness.settings.deploy_space
         if not space:
             yield history, "Name the Space to deploy to: OWNER/NAME.", gallery_html(
@@ -212,7 +240,7 @@ def build_app(pool: SessionPool, *, title: str = "spacesmith studio") -> Any:
             yield shown, progress, gr.skip() if panel is None else panel
 
     def on_unload(request: gr.Request) -> None:
-        pool.release(key(request))
+        pool.release(str(request.session_hash))
 
     with gr.Blocks(title=title) as app:
         with gr.Row():
@@ -233,12 +261,14 @@ def build_app(pool: SessionPool, *, title: str = "spacesmith studio") -> Any:
                     deploy = gr.Button("Deploy", elem_id="deploy", scale=1)
             with gr.Column(scale=3):
                 panel = gr.HTML(gallery_html(None), elem_id="gallery")
-        app.load(on_load, None, [chatbot, progress, panel])
-        box.submit(on_send, [box, chatbot], [chatbot, box, progress, panel],
+        browser = gr.Textbox(visible=False, elem_id="browser-id")
+        app.load(on_load, [browser], [chatbot, progress, panel, browser], js=BROWSER_ID_JS)
+        box.submit(on_send, [box, chatbot, browser], [chatbot, box, progress, panel],
                    concurrency_limit=None)
-        undo.click(on_undo, [chatbot], [chatbot, progress, panel], concurrency_limit=None)
-        stop.click(on_stop, None, [progress], concurrency_limit=None, queue=False)
-        deploy.click(on_deploy, [target, chatbot], [chatbot, progress, panel],
+        undo.click(on_undo, [chatbot, browser], [chatbot, progress, panel],
+                   concurrency_limit=None)
+        stop.click(on_stop, [browser], [progress], concurrency_limit=None, queue=False)
+        deploy.click(on_deploy, [target, chatbot, browser], [chatbot, progress, panel],
                      concurrency_limit=None)
         app.unload(on_unload)
     return app
