@@ -112,14 +112,15 @@ def test_ctrl_c_mid_turn_keeps_gallery_and_chat(tmp_path: Path, slow_spaces: Sta
 
 def test_piped_chat_is_plain_text(tmp_path: Path, agent_spaces: Standins) -> None:
     ws = tmp_path / "ws"
-    stdin = f"/help\n{TWO}\nzoom out\n/nonsense\n"
+    stdin = f"/help\n{TWO}\nzoom out\n/nonsense \x1b[31mred\x1b[0m \xff\n"
     done = subprocess.run(
         [SPACESMITH, "chat", "--model", "offline", "-o", str(ws),
          "--image-space", agent_spaces.image_url, "--splat-space", agent_spaces.splat_url],
-        input=stdin, capture_output=True, text=True, env=chat_env(), timeout=240, check=False)
+        input=stdin.encode("utf-8").replace(b"\xc3\xbf", b"\xff"),  # a byte that is not UTF-8
+        capture_output=True, env=chat_env(), timeout=240, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
-    out = done.stdout
-    assert "\x1b" not in out and "\x1b" not in done.stderr
+    out, err = done.stdout.decode("utf-8"), done.stderr.decode("utf-8")
+    assert "\x1b" not in out and "\x1b" not in err
     assert "Ctrl-C stops" in out  # /help
     assert "unknown command" in out
     looks = re.findall(r"^look: (\S+)", out, re.M)

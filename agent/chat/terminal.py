@@ -11,14 +11,16 @@ to look: the live preview's URL.
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from spacesmith.agent.chat.display import TurnView
 from spacesmith.agent.chat.live import LivePreview
@@ -39,6 +41,36 @@ Commands:
 Ctrl-C stops a running turn and changes nothing."""
 
 Reader = Callable[[str], str]
+# What a pipe must never carry: C0/C1 control characters (escape sequences among them),
+# whichever text they come in (a message echoed, a subject name, an answer).
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class PlainText(io.TextIOBase):
+    """A text stream that drops control characters before writing to ``target``."""
+
+    def __init__(self, target: Any) -> None:
+        self.target = target
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.target.write(CONTROL.sub("", text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+
+def make_console() -> Any:
+    """A rich Console for the chat: live on a terminal; whole plain lines to a pipe."""
+    from rich.console import Console
+
+    if sys.stdout.isatty():
+        return Console(highlight=False)
+    return Console(file=cast(IO[str], PlainText(sys.stdout)), highlight=False, soft_wrap=True,
+                   force_terminal=False, no_color=True)
 
 
 def terminal_reader(history: Path) -> Reader:
@@ -75,6 +107,9 @@ def choose_reader(workspace: Path) -> Reader:
     """The terminal reader when both ends are terminals, else the pipe reader."""
     if sys.stdin.isatty() and sys.stdout.isatty():
         return terminal_reader(workspace / HISTORY_FILE)
+    reconfigure = getattr(sys.stdin, "reconfigure", None)
+    if reconfigure is not None:  # a stray byte that is not UTF-8 must not end the chat
+        reconfigure(errors="replace")
     return pipe_reader()
 
 

@@ -100,15 +100,13 @@ def _build(args: argparse.Namespace) -> int:
 def _chat(args: argparse.Namespace) -> int:
     import sys
 
-    from rich.console import Console
-
     from spacesmith.agent.chat.live import LivePreview
     from spacesmith.agent.chat.session import ChatSession
-    from spacesmith.agent.chat.terminal import chat_loop, choose_reader
+    from spacesmith.agent.chat.terminal import chat_loop, choose_reader, make_console
     from spacesmith.agent.runs.runner import open_harness, spaces_for
     from spacesmith.tools.text import slugify
 
-    console = Console(highlight=False, soft_wrap=True)  # a pipe gets whole lines
+    console = make_console()
     output = args.output or Path("runs") / "chat" / slugify(args.session)
     settings = _settings(args, "chat", output)
     with spaces_for(settings) as (resolved, spaces_line):
