@@ -78,12 +78,26 @@ class SessionPool:
     preview_port: int = 0
     sessions: dict[str, StudioSession] = field(default_factory=dict)
     pages: dict[str, set[str]] = field(default_factory=dict)
+    owner: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def get(self, key: str, page: str | None = None) -> StudioSession:
-        """The session of browser ``key`` (opened on first use), held by ``page``."""
+        """The session of browser ``key`` (opened on first use), held by ``page``.
+
+        A page that spoke before it knew its browser's id (``key == page``) keeps the
+        session it got, and that session becomes its browser's when the id arrives.
+        """
+        page = page or key
         with self._lock:
-            self.pages.setdefault(key, set()).add(page or key)
+            known = self.owner.get(page)
+            if key == page and known is not None:
+                key = known  # the page's browser is known: its session
+            elif known == page and key != page and key not in self.sessions \
+                    and page in self.sessions:
+                self.sessions[key] = self.sessions.pop(page)  # adopt the anonymous session
+                self.pages[key] = self.pages.pop(page, set())
+            self.owner[page] = key
+            self.pages.setdefault(key, set()).add(page)
             if key in self.sessions:
                 return self.sessions[key]
             taken = {s.workspace for s in self.sessions.values()}
@@ -108,6 +122,7 @@ class SessionPool:
         """A page went away: close the sessions no open page holds any more."""
         closing: list[StudioSession] = []
         with self._lock:
+            self.owner.pop(page, None)
             for key, pages in list(self.pages.items()):
                 pages.discard(page)
                 if not pages:
@@ -123,6 +138,7 @@ class SessionPool:
             closing = list(self.sessions.values())
             self.sessions.clear()
             self.pages.clear()
+            self.owner.clear()
         for session in closing:
             session.close()
 
