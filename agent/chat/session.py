@@ -297,11 +297,3 @@ def progress_printer(console: Any) -> Callable[[Any], None]:
                       f"{stage} {detail}[/dim]")
 
     return show
-
-
-def chat_loop(session: ChatSession, console: Any, read: Callable[[str], str],
-              **options: Any) -> int:
-    """The terminal chat's loop (``agent/chat/terminal.py``), importable from here too."""
-    from spacesmith.agent.chat.terminal import chat_loop as loop
-
-    return loop(session, console, read, **options)
