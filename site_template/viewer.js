@@ -7,6 +7,7 @@
 // - a quick horizontal one-finger swipe switches; a slow drag orbits; two fingers pinch-zoom;
 // - mouse drag orbits (OrbitControls); auto-rotate starts after `idle_s` without input.
 // prefers-reduced-motion: no auto-rotate and no camera flight (a short cross-fade only).
+// `#item=N` in the URL (from 1) opens item N; the URL follows the item on screen.
 //
 // window.__gallery is a read-only view of the state for tests and embedders:
 // {index, count, title, ready, transitioning, error, firstDrawMs, switches}.
@@ -218,6 +219,7 @@ async function show(i) {
     });
     current = mesh;
     state.index = i;
+    try { history.replaceState(null, "", `#item=${i + 1}`); } catch { /* a sandboxed frame */ }
     if (!first) state.switches += 1;
     setOverlay(i);
     ui.captionBox.classList.remove("fading");
@@ -313,4 +315,12 @@ renderer.setAnimationLoop((now) => {
   if (drawnMesh !== null && state.firstDrawMs === null) state.firstDrawMs = Math.round(performance.now());
 });
 
-show(0);
+// #item=N (from 1) opens that item, and the URL follows the item on screen: a reload (the
+// live preview after a chat turn) or a shared link shows the same monument.
+function startIndex() {
+  const found = /(?:^#|&)item=(\d+)/.exec(location.hash);
+  const n = found ? Number(found[1]) - 1 : 0;
+  return n >= 0 && n < items.length ? n : 0;
+}
+
+show(startIndex());

@@ -14,7 +14,8 @@ from smolagents.memory import ActionStep, TaskStep
 from smolagents.monitoring import Timing, TokenUsage
 from smolagents.utils import AgentExecutionError
 
-from spacesmith.agent.chat.session import ChatSession, chat_loop, restore_step, serialize_step
+from spacesmith.agent.chat.session import ChatSession, restore_step, serialize_step
+from spacesmith.agent.chat.terminal import chat_loop
 from spacesmith.agent.codeagent.harness import Harness
 from spacesmith.agent.runs.settings import Settings
 

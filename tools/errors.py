@@ -185,3 +185,11 @@ class GoalNotReachedError(AgentError):
 
 class ModelError(AgentError):
     default_hint = "run 'spacesmith doctor' to check the model"
+
+
+class Cancelled(BaseException):
+    """A person stopped the running turn (Ctrl-C in the chat, Stop in the studio).
+
+    A BaseException, like KeyboardInterrupt: agent-written ``except Exception`` cannot
+    swallow it, and it is never reported as a failure of the Space or the agent.
+    """

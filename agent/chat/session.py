@@ -1,14 +1,22 @@
-"""The terminal chat: live steps, memory kept between turns, sessions saved after every turn.
+"""A chat session: turns over one harness, undo, cancel, saved after every turn.
 
-smolagents has no save/load of memory and its error steps do not pickle, so the session
-file (``session.json`` in the workspace) holds the steps as plain JSON and rebuilds them.
-Executor variables are not kept across a restart; the gallery lives in ``gallery.json``,
-which is what later turns edit (``read_gallery()``).
+The terminal chat (``agent/chat/terminal.py``) and the studio (``agent/chat/studio.py``)
+both drive a :class:`ChatSession`. smolagents has no save/load of memory and its error steps
+do not pickle, so the session file (``session.json`` in the workspace) holds the steps as
+plain JSON and rebuilds them. Executor variables are not kept across a restart; the gallery
+lives in ``gallery.json``, which is what later turns edit (``read_gallery()``).
+
+A cancelled turn (Ctrl-C, the studio's Stop) leaves no trace: the gallery, the site and the
+agent's memory are put back as they were before it; the Space calls it finished stay in the
+cache, so asking again costs nothing for them.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,13 +28,16 @@ from smolagents.models import ChatMessage, MessageRole
 from smolagents.monitoring import Timing, TokenUsage
 
 from spacesmith.agent.chat import turns as ts
+from spacesmith.agent.chat.hooks import TurnHooks
 from spacesmith.agent.codeagent.harness import Harness
 from spacesmith.agent.runs.report import RunOutcome
 from spacesmith.agent.runs.workspace import atomic_write
+from spacesmith.tools.errors import Cancelled
 
 SESSION_FILE = "session.json"
 SESSION_VERSION = 1
-COMMANDS = ("/status", "/undo", "/preview", "/deploy", "/quit")
+COMMANDS = ("/help", "/status", "/undo", "/preview", "/deploy", "/quit")
+CANCELLED = "Cancelled: the gallery and the site are as they were before this turn."
 
 
 def serialize_step(step: MemoryStep) -> dict[str, Any] | None:
@@ -96,17 +107,28 @@ def restore_step(record: dict[str, Any]) -> MemoryStep | None:
     return None
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What a turn may change: the gallery text and the built page (None: absent)."""
+
+    gallery: str | None
+    page: bytes | None
+
+
 @dataclass
 class ChatSession:
-    """A chat over one harness: turns, undo, status, saved to ``session.json`` each turn.
+    """A chat over one harness: turns, undo, cancel, status, saved to ``session.json``.
 
     Attributes:
         harness: the agent and its workspace.
         turns: one record per turn (message, outcome, the gallery before the turn).
+        hooks: routes the agent's events to the current turn's view; holds the cancel flag.
     """
 
     harness: Harness
     turns: list[dict[str, Any]] = field(default_factory=list)
+    hooks: TurnHooks = field(default_factory=TurnHooks)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def path(self) -> Path:
@@ -116,6 +138,7 @@ class ChatSession:
     def open(cls, harness: Harness) -> ChatSession:
         """Attach to a harness, restoring the memory of a saved session in its workspace."""
         session = cls(harness)
+        session.hooks.attach(harness)
         if session.path.is_file():
             data = json.loads(session.path.read_text("utf-8"))
             steps = [s for r in data.get("steps", []) if (s := restore_step(r)) is not None]
@@ -123,62 +146,121 @@ class ChatSession:
             session.turns = list(data.get("turns", []))
         return session
 
+    @property
+    def busy(self) -> bool:
+        """A turn is running."""
+        return self._lock.locked()
+
     def send(self, message: str) -> RunOutcome:
         """Run one turn (the memory of earlier turns is kept), then save the session.
 
         An undo phrase ("undo that", "revert") undoes instead; a turn that leaves the
         gallery and the site as they were is reported as such, never as a success
-        (:mod:`spacesmith.agent.chat.turns`).
+        (:mod:`spacesmith.agent.chat.turns`). A turn cancelled with :meth:`cancel` (or a
+        second Ctrl-C, KeyboardInterrupt) returns an outcome with ``state == "cancelled"``
+        and changes nothing.
         """
         if ts.is_undo(message):
             return self._undo_outcome()
+        with self._lock:
+            self.hooks.cancelled.clear()
+            ws = self.harness.workspace
+            before = self.snapshot()
+            first_step = len(self.harness.agent.memory.steps)
+            print_before = ts.fingerprint(ws.gallery_json, ws.site_dir)
+            snapshot = ts.snapshot_site(ws.site_dir, ws.root, len(self.turns))
+            url_before, self.harness.deployed_url = self.harness.deployed_url, None
+            task = self.harness.task_for(message) if before.gallery is None else message
+            start = time.monotonic()
+            try:
+                outcome = self.harness.run(ts.with_context(task, ws.gallery_json), reset=False)
+            except (Cancelled, KeyboardInterrupt):
+                return self._cancelled(before, first_step, start)
+            except Exception:
+                if self.hooks.cancelled.is_set():  # "Agent interrupted.", a fan-out stopped
+                    return self._cancelled(before, first_step, start)
+                raise
+            finally:
+                deployed = self.harness.deployed_url is not None  # this turn deployed
+                self.harness.deployed_url = self.harness.deployed_url or url_before
+            if self.hooks.cancelled.is_set():
+                return self._cancelled(before, first_step, start)
+            changed = ts.fingerprint(ws.gallery_json, ws.site_dir) != print_before
+            outcome = ts.report_no_change(outcome, changed=changed, deployed=deployed)
+            self.turns.append({"message": message, "first_step": first_step,
+                               "gallery_before": before.gallery, "output": outcome.output,
+                               "success": outcome.success, "changed": changed,
+                               "site_snapshot": snapshot is not None})
+            self.save()
+            return outcome
+
+    def cancel(self) -> None:
+        """Stop the running turn at its next Space event or agent step (any thread)."""
+        self.hooks.cancel()
+        self.harness.agent.interrupt()
+
+    def snapshot(self) -> Snapshot:
+        """The gallery and the built page as they are now."""
         ws = self.harness.workspace
-        before = ws.gallery_json.read_text("utf-8") if ws.gallery_json.is_file() else None
-        first_step = len(self.harness.agent.memory.steps)
-        print_before = ts.fingerprint(ws.gallery_json, ws.site_dir)
-        snapshot = ts.snapshot_site(ws.site_dir, ws.root, len(self.turns))
-        url_before, self.harness.deployed_url = self.harness.deployed_url, None
-        task = self.harness.task_for(message) if before is None else message
-        try:
-            outcome = self.harness.run(ts.with_context(task, ws.gallery_json), reset=False)
-        finally:
-            deployed = self.harness.deployed_url is not None  # this turn deployed
-            self.harness.deployed_url = self.harness.deployed_url or url_before
-        changed = ts.fingerprint(ws.gallery_json, ws.site_dir) != print_before
-        outcome = ts.report_no_change(outcome, changed=changed, deployed=deployed)
-        self.turns.append({"message": message, "first_step": first_step,
-                           "gallery_before": before, "output": outcome.output,
-                           "success": outcome.success, "changed": changed,
-                           "site_snapshot": snapshot is not None})
+        page = ws.site_dir / "index.html"
+        return Snapshot(ws.gallery_json.read_text("utf-8") if ws.gallery_json.is_file() else None,
+                        page.read_bytes() if page.is_file() else None)
+
+    def restore(self, before: Snapshot) -> None:
+        """Put the gallery and the site back as in ``before`` (nothing is written if equal)."""
+        now = self.snapshot()
+        ws = self.harness.workspace
+        if now.gallery != before.gallery:
+            if before.gallery is None:
+                ws.gallery_json.unlink(missing_ok=True)
+            else:
+                ws.write_text("gallery.json", before.gallery)
+        if now.page != before.page or now.gallery != before.gallery:
+            if before.gallery is not None and before.page is not None:
+                self._rebuild_site()
+            elif before.page is None and ws.site_dir.is_dir():
+                shutil.rmtree(ws.site_dir)
+                ws.site_dir.mkdir()
+
+    def _cancelled(self, before: Snapshot, first_step: int, start: float) -> RunOutcome:
+        memory = self.harness.agent.memory
+        memory.steps = memory.steps[:first_step]
+        self.restore(before)
+        ts.drop_snapshots(self.harness.workspace.root, len(self.turns))  # this turn's copy
         self.save()
-        return outcome
+        self.hooks.cancelled.clear()
+        site = self.harness.workspace.site_dir
+        return RunOutcome(CANCELLED, "cancelled", False, 0, time.monotonic() - start,
+                          site if (site / "index.html").is_file() else None,
+                          self.harness.deployed_url)
 
     def undo(self) -> str:
         """Undo the last turn that changed something: the gallery and the site are put
         back byte for byte, and that turn (with the turns after it, which changed
         nothing) leaves the memory."""
-        changed = [i for i, t in enumerate(self.turns) if t.get("changed", True)]
-        if not changed:
-            return "Nothing to undo."
-        index = changed[-1]
-        turn = self.turns[index]
-        del self.turns[index:]
-        memory = self.harness.agent.memory
-        memory.steps = memory.steps[: turn["first_step"]]
-        ws = self.harness.workspace
-        snapshot = ws.root / ts.UNDO_DIR / f"site-{index}"
-        if turn["gallery_before"] is None:
-            ws.gallery_json.unlink(missing_ok=True)
-            ts.restore_site(ws.site_dir, None)
-        else:
-            ws.write_text("gallery.json", turn["gallery_before"])
-            if turn.get("site_snapshot") and snapshot.is_dir():
-                ts.restore_site(ws.site_dir, snapshot)
+        with self._lock:
+            changed = [i for i, t in enumerate(self.turns) if t.get("changed", True)]
+            if not changed:
+                return "Nothing to undo."
+            index = changed[-1]
+            turn = self.turns[index]
+            del self.turns[index:]
+            memory = self.harness.agent.memory
+            memory.steps = memory.steps[: turn["first_step"]]
+            ws = self.harness.workspace
+            snapshot = ws.root / ts.UNDO_DIR / f"site-{index}"
+            if turn["gallery_before"] is None:
+                ws.gallery_json.unlink(missing_ok=True)
+                ts.restore_site(ws.site_dir, None)
             else:
-                self._rebuild_site()
-        ts.drop_snapshots(ws.root, index)
-        self.save()
-        return f"Undid: {turn['message']}"
+                ws.write_text("gallery.json", turn["gallery_before"])
+                if turn.get("site_snapshot") and snapshot.is_dir():
+                    ts.restore_site(ws.site_dir, snapshot)
+                else:
+                    self._rebuild_site()
+            ts.drop_snapshots(ws.root, index)
+            self.save()
+            return f"Undid: {turn['message']}"
 
     def _undo_outcome(self) -> RunOutcome:
         text = self.undo()
@@ -250,54 +332,3 @@ def progress_printer(console: Any) -> Callable[[Any], None]:
                       f"{stage} {detail}[/dim]")
 
     return show
-
-
-def chat_loop(session: ChatSession, console: Any, read: Callable[[str], str]) -> int:
-    """Read messages until /quit or end of input; commands: /status /undo /preview /deploy."""
-    console.print(f"[bold]spacesmith chat[/bold] · {session.harness.model_label}\n"
-                  f"commands: {' '.join(COMMANDS)}")
-    if session.turns:
-        console.print(f"resumed: {len(session.turns)} earlier turn(s), last: "
-                      f"{session.turns[-1]['message']!r}")
-    while True:
-        try:
-            message = read("you> ").strip()
-        except EOFError:
-            return 0
-        if not message:
-            continue
-        if message in ("/quit", "/exit"):
-            return 0
-        if message == "/status":
-            console.print(session.status())
-        elif message == "/undo":
-            console.print(session.undo())
-        elif message == "/preview":
-            _preview(session, console)
-        elif message.startswith("/deploy"):
-            target = (message.removeprefix("/deploy").strip()
-                      or session.harness.settings.deploy_space)
-            if not target:
-                console.print("usage: /deploy OWNER/NAME")
-                continue
-            outcome = session.send(f"deploy to {target}")
-            console.print(f"[bold]{outcome.output}[/bold]")
-        elif message.startswith("/"):
-            console.print(f"unknown command; known: {' '.join(COMMANDS)}")
-        else:
-            outcome = session.send(message)
-            colour = "green" if outcome.success else "red"
-            console.print(f"[{colour}]{outcome.output}[/{colour}]")
-
-
-def _preview(session: ChatSession, console: Any) -> None:
-    from spacesmith.agent.runs.screenshot import screenshot_site
-    from spacesmith.tools.errors import SpacesmithError
-
-    ws = session.harness.workspace
-    try:
-        shot = screenshot_site(ws.site_dir, ws.root / "site-preview.png")
-    except SpacesmithError as exc:
-        console.print(f"[red]{exc}[/red]")
-        return
-    console.print(f"screenshot: {shot}\nserve it: spacesmith site preview {ws.site_dir}")

@@ -1,4 +1,4 @@
-"""CLI group for the agent: ``build``, ``chat`` and ``run``.
+"""CLI group for the agent: ``build``, ``chat``, ``studio`` and ``run``.
 
 Heavy imports (smolagents, gradio for the stand-ins) happen inside the handlers.
 """
@@ -14,7 +14,7 @@ from typing import IO, Any
 
 
 def register(subparsers: Any) -> None:
-    """Add ``build``, ``chat`` and ``run`` to the spacesmith parser."""
+    """Add ``build``, ``chat``, ``studio`` and ``run`` to the spacesmith parser."""
     build = subparsers.add_parser("build", help="one sentence in, a gallery site out")
     build.add_argument("goal", help='e.g. "build a Paris monuments gallery"')
     _common(build)
@@ -26,8 +26,18 @@ def register(subparsers: Any) -> None:
     chat = subparsers.add_parser("chat", help="iterate on a gallery in a terminal chat")
     chat.add_argument("--session", default="default",
                       help="session name; the same name resumes it (default: default)")
+    chat.add_argument("--preview-port", type=int, default=0,
+                      help="port of the live preview on 127.0.0.1 (default: a free one)")
     _common(chat)
     chat.set_defaults(handler=_chat)
+
+    studio = subparsers.add_parser("studio", help="the chat in a browser, with the live gallery")
+    studio.add_argument("--port", type=int, default=7860,
+                        help="port of the studio on 127.0.0.1 (default: 7860)")
+    studio.add_argument("--session", default="studio",
+                        help="session name; the same name resumes it (default: studio)")
+    _common(studio)
+    studio.set_defaults(handler=_studio)
 
     run = subparsers.add_parser("run", help="run a goal file (TOML) with no prompt")
     run.add_argument("goal_file", type=Path, help="the goal file; its schema is in the docs")
@@ -108,24 +118,27 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _chat(args: argparse.Namespace) -> int:
-    from rich.console import Console
+    import sys
 
-    from spacesmith.agent.chat.session import ChatSession, chat_loop, live_printer, progress_printer
+    from spacesmith.agent.chat.live import LivePreview
+    from spacesmith.agent.chat.session import ChatSession
+    from spacesmith.agent.chat.terminal import chat_loop, choose_reader, make_console
     from spacesmith.agent.runs.runner import open_harness, spaces_for
     from spacesmith.tools.text import slugify
 
-    console = Console()
+    console = make_console()
     output = args.output or Path("runs") / "chat" / slugify(args.session)
     settings = _settings(args, "chat", output)
     with spaces_for(settings) as (resolved, spaces_line):
-        console.print(spaces_line)
-        harness = open_harness(resolved, progress=progress_printer(console),
-                               step_callbacks=[live_printer(console)],
-                               on_text=text_sink(console.file))
+        console.print(spaces_line, markup=False)
+        harness = open_harness(resolved)
+        preview = LivePreview(harness.workspace.site_dir, args.preview_port)
         try:
             session = ChatSession.open(harness)
-            return chat_loop(session, console, console.input)
+            return chat_loop(session, console, choose_reader(harness.workspace.root),
+                             preview=preview, echo=not sys.stdin.isatty())
         finally:
+            preview.close()
             harness.close()
 
 
@@ -138,6 +151,38 @@ def text_sink(stream: IO[str]) -> Callable[[str], None]:
         stream.flush()
 
     return write
+
+
+def _studio(args: argparse.Namespace) -> int:
+    import os
+    import signal
+    import threading
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # SIGTERM closes the sessions like Ctrl-C
+
+    signal.signal(signal.SIGTERM, stop)
+    from spacesmith.agent.chat.studio import SessionPool, launch
+    from spacesmith.agent.runs.runner import open_harness, spaces_for
+    from spacesmith.tools.text import slugify
+
+    output = args.output or Path("runs") / "studio" / slugify(args.session)
+    settings = _settings(args, "studio", output)
+    with spaces_for(settings) as (resolved, spaces_line):
+        print(spaces_line, flush=True)
+        pool = SessionPool(output.resolve(),
+                           lambda ws: open_harness(resolved.with_(output=ws)))
+        app = launch(pool, port=args.port)
+        try:
+            print(f"studio: http://127.0.0.1:{args.port}/ (type into the chat box, Enter sends; "
+                  f"Ctrl-C stops the studio)", flush=True)
+            threading.Event().wait()  # until Ctrl-C (exit 130) or SIGTERM
+        finally:
+            app.close()
+            pool.close()
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:
