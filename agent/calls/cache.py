@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from spacesmith.tools.errors import AgentError
+from spacesmith.tools.redact import scrub
 
 CACHE_VERSION = 1
 KEY_CHARS = 24  # folder names: 96 bits of the SHA-256 are plenty for one workspace
@@ -254,7 +255,7 @@ class Journal:
 
     def append(self, event: Mapping[str, Any]) -> None:
         """Append one event as a single line (one ``write`` call, so lines never interleave)."""
-        line = json.dumps({"ts": round(time.time(), 3), **event}, default=str) + "\n"
+        line = scrub(json.dumps({"ts": round(time.time(), 3), **event}, default=str)) + "\n"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
             if not self._tail_checked:  # a killed run may have left half a line: end it

@@ -19,6 +19,10 @@ The goal file (TOML)::
     call_timeout = 900        # seconds, one Space call (a hung Space costs this, no more)
     call_attempts = 3         # tries of a call that failed in a way worth repeating
     retry_backoff_s = 1.0     # first wait before the client retries a busy Space
+    code_cpu_s = 60           # CPU seconds one step of agent code may use
+    code_wall_s = 120         # seconds one step may take (time waiting on tools not counted)
+    code_memory_mb = 2048     # address space of the process that runs agent code
+    code_output_chars = 50000 # printed output kept per step
 
 Unknown keys are errors (a typo must not be ignored silently). Exit codes: 0 the goal was
 reached, 1 it was not, 2 the goal file is bad (the message names the key).
@@ -39,6 +43,7 @@ TOP_KEYS = {"goal", "subjects", "model", "api_base", "output", "offline", "space
             "limits", "num_gaussians"}
 TABLES = {"spaces": {"image", "splat"}, "deploy": {"space"},
           "limits": {"max_steps", "max_space_calls", "call_timeout", "call_attempts",
+                     "code_cpu_s", "code_wall_s", "code_memory_mb", "code_output_chars",
                      "retry_backoff_s"}}
 
 
@@ -149,6 +154,10 @@ def parse_goal_file(path: Path) -> Settings:
         call_timeout=_seconds(limits, "call_timeout", Settings.call_timeout),
         call_attempts=_positive(limits, "call_attempts", Settings.call_attempts),
         retry_backoff_s=_seconds(limits, "retry_backoff_s", Settings.retry_backoff_s),
+        code_cpu_s=_seconds(limits, "code_cpu_s", Settings.code_cpu_s),
+        code_wall_s=_seconds(limits, "code_wall_s", Settings.code_wall_s),
+        code_memory_mb=_positive(limits, "code_memory_mb", Settings.code_memory_mb),
+        code_output_chars=_positive(limits, "code_output_chars", Settings.code_output_chars),
     )
     gaussians = data.get("num_gaussians")
     if gaussians is not None:
@@ -174,6 +183,7 @@ def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
     Raises:
         GoalFileError: the goal file is bad (exit code 2 through the CLI).
     """
+    from spacesmith.agent.runs.report import agent_code_line
     from spacesmith.agent.runs.runner import open_harness, spaces_for
 
     settings = parse_goal_file(path)
@@ -184,6 +194,7 @@ def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
         try:
             outcome = harness.run(harness.task_for(resolved.goal))
             model_label = harness.model_label
+            isolation = harness.isolation()
         finally:
             harness.close()
     report = resolved.output.resolve() / "report.md"
@@ -192,11 +203,13 @@ def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
         "report": str(report), "report_json": str(report.with_suffix(".json")),
         "site": str(outcome.site_dir) if outcome.site_dir else None, "url": outcome.url,
         "model": model_label, "spaces": spaces_line, "elapsed_s": round(outcome.elapsed_s, 2),
+        "agent_code": isolation,
     }
     if as_json:
         echo(json.dumps(summary, ensure_ascii=False))
     else:
         echo(f"{'goal reached' if outcome.success else 'goal NOT reached'}: {outcome.output}")
         echo(f"model: {model_label}; {spaces_line}")
+        echo(f"agent code: {agent_code_line(isolation)}")
         echo(f"report: {report}")
     return 0 if outcome.success else 1

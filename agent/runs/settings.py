@@ -22,6 +22,10 @@ DEFAULT_NUM_GAUSSIANS = "32768"
 DEFAULT_CALL_TIMEOUT_S = 900.0
 DEFAULT_CALL_ATTEMPTS = 3
 DEFAULT_RETRY_BACKOFF_S = 1.0
+DEFAULT_CODE_CPU_S = 60.0
+DEFAULT_CODE_WALL_S = 120.0
+DEFAULT_CODE_MEMORY_MB = 2048
+DEFAULT_CODE_OUTPUT_CHARS = 50_000
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,11 @@ class Settings:
         call_attempts: how many times the harness makes one call when it fails in a way
             worth repeating (an error event, a hang, a corrupt or missing output file).
         retry_backoff_s: the client's first wait before retrying a transport fault (doubles).
+        code_cpu_s: CPU seconds one step of agent code may use.
+        code_wall_s: seconds one step of agent code may take (time in tools not counted).
+        code_memory_mb: the address space of the process running agent code, MiB.
+        code_output_chars: printed output kept per step of agent code.
+        code_jail: confine the agent-code process with the OS jail where there is one.
         token: the Hugging Face token, or None (kept out of ``repr``).
     """
 
@@ -64,6 +73,11 @@ class Settings:
     call_timeout: float = DEFAULT_CALL_TIMEOUT_S
     call_attempts: int = DEFAULT_CALL_ATTEMPTS
     retry_backoff_s: float = DEFAULT_RETRY_BACKOFF_S
+    code_cpu_s: float = DEFAULT_CODE_CPU_S
+    code_wall_s: float = DEFAULT_CODE_WALL_S
+    code_memory_mb: int = DEFAULT_CODE_MEMORY_MB
+    code_output_chars: int = DEFAULT_CODE_OUTPUT_CHARS
+    code_jail: bool = True
     token: str | None = field(default=None, repr=False, compare=False)
 
     def with_(self, **changes: object) -> Settings:
