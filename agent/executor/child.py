@@ -132,6 +132,7 @@ class Child:
                 continue
             total += size
             kept[name] = encoded
+        unkept.extend(str(n) for n in self.executor.custom_tools)  # functions, classes
         return kept, unkept[:200]
 
     def serve(self) -> int:
