@@ -197,7 +197,8 @@ class CallCache:
             "attempts": attempts,
             "stored_at": time.time(),
         }
-        (staging / "call.json").write_text(json.dumps(meta, default=str), encoding="utf-8")
+        (staging / "call.json").write_text(scrub(json.dumps(meta, default=str)),
+                                           encoding="utf-8")
         for name in [*names, None]:
             _fsync_file(files_dir / name if name is not None else staging / "call.json")
         _fsync_dir(files_dir)
