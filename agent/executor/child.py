@@ -165,9 +165,40 @@ def is_data(value: Any, depth: int = 0) -> bool:
     return False
 
 
+def light_interpreter() -> None:
+    """Import smolagents' interpreter without the rest of smolagents.
+
+    The package's ``__init__`` imports its agents, models, Hub client and UI (over a second
+    of CPU); the interpreter needs none of it, and ``Tool`` only as an annotation. So, in this
+    process only, the package is a bare namespace and ``smolagents.tools`` a stand-in, which
+    makes a (re)start of this process about six times cheaper. Falls back to the full import
+    if the interpreter module does not load that way.
+    """
+    import importlib.util
+    import types
+
+    if "smolagents" in sys.modules:
+        return
+    spec = importlib.util.find_spec("smolagents")
+    if spec is None or not spec.submodule_search_locations:
+        return
+    package = types.ModuleType("smolagents")
+    package.__path__ = list(spec.submodule_search_locations)
+    package.__spec__ = spec
+    tools = types.ModuleType("smolagents.tools")
+    tools.Tool = object  # type: ignore[attr-defined]
+    sys.modules["smolagents"], sys.modules["smolagents.tools"] = package, tools
+    try:
+        importlib.import_module("smolagents.local_python_executor")
+    except ImportError:
+        for name in [n for n in sys.modules if n == "smolagents" or n.startswith("smolagents.")]:
+            del sys.modules[name]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     sock = socket.socket(fileno=int(args[0]))
+    light_interpreter()
     init = wire.recv_blocking(sock, 1 << 20)
     for module in init["imports"]:  # before the jail closes the filesystem
         importlib.import_module(module)

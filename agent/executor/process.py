@@ -148,6 +148,11 @@ class ProcessExecutor(PythonExecutor):  # type: ignore[misc]
 
     # --- the smolagents interface -------------------------------------------------------
 
+    def start(self) -> None:
+        """Start the child now (it is started on first use otherwise)."""
+        if self.proc is None:
+            self._spawn()
+
     def send_tools(self, tools: Mapping[str, Any]) -> None:
         """Register the tools (here, in the parent); the child gets their names only."""
         self.tools = dict(tools)
@@ -401,5 +406,7 @@ class IsolatedCodeAgent(CodeAgent):  # type: ignore[misc]
 
     def create_python_executor(self) -> ProcessExecutor:
         kwargs = dict(self.executor_kwargs or {})
-        return ProcessExecutor(list(self.additional_authorized_imports),
-                               limits=kwargs.get("limits"), jail=kwargs.get("jail", True))
+        executor = ProcessExecutor(list(self.additional_authorized_imports),
+                                   limits=kwargs.get("limits"), jail=kwargs.get("jail", True))
+        executor.start()  # it imports while the run gets ready
+        return executor
