@@ -60,6 +60,7 @@ def _build(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from spacesmith.agent.chat.session import live_printer, progress_printer
+    from spacesmith.agent.runs.report import agent_code_line
     from spacesmith.agent.runs.runner import contact_sheet, open_harness, spaces_for
 
     console = Console(stderr=True)
@@ -71,6 +72,7 @@ def _build(args: argparse.Namespace) -> int:
         try:
             console.print(f"model: {harness.model_label}")
             outcome = harness.run(harness.task_for(resolved.goal))
+            console.print(f"agent code: {agent_code_line(harness.isolation())}", markup=False)
         finally:
             harness.close()
     ws = resolved.output.resolve()

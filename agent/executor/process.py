@@ -41,7 +41,7 @@ from spacesmith.tools.errors import AgentError
 from spacesmith.tools.redact import scrub
 
 START_TIMEOUT_S = 60.0
-TICK_S = 0.05
+TICK_S = 0.25  # how often a running step's CPU time and deadline are checked
 
 
 @dataclass(frozen=True)
@@ -249,6 +249,7 @@ class ProcessExecutor(PythonExecutor):  # type: ignore[misc]
                                  hint="check that the memory limit (limits.code_memory_mb) "
                                       "leaves room for Python")
             self.confinement = Confinement.from_json(message.get("confinement"))
+            _warn_once(self.confinement)
             self.ready = True
             self._send({"t": "tools", "names": sorted(self.tools)})
             self.tools_changed = False
@@ -377,6 +378,17 @@ class ProcessExecutor(PythonExecutor):  # type: ignore[misc]
                 "(only data such as numbers, strings, lists, dicts and tool results is kept), "
                 "and whatever this step assigned. Files and Space results are kept. Continue "
                 "from there; split heavy work into smaller steps.")
+
+
+_warned: list[str] = []
+
+
+def _warn_once(confinement: Confinement) -> None:
+    """Say once per process, on stderr, that no OS jail confines agent code."""
+    if not confinement.active and not _warned:
+        _warned.append(confinement.describe())
+        print(f"Warning: agent code runs without an OS jail: {confinement.describe()}",
+              file=sys.stderr)
 
 
 def _named(name: str) -> Callable[..., Any]:
