@@ -12,6 +12,7 @@ The public path (``spacesmith run`` with an OpenAI-compatible model server) is i
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,3 +258,30 @@ def test_child_environment_holds_no_secret(world: World) -> None:
     assert proc is not None
     environ = Path(f"/proc/{proc.pid}/environ").read_bytes()
     assert CANARY.encode() not in environ and b"HF_TOKEN" not in environ
+
+
+def test_ordinary_glue_code_still_runs(world: World) -> None:
+    code = ("import json, math, re, statistics\n"
+            "class Item:\n    def __init__(self, name):\n        self.name = name\n"
+            "    def __repr__(self):\n        return f'Item({self.name})'\n"
+            "items = [Item(n) for n in ['a', 'b']]\n"
+            "big = list(range(5000))\n"
+            "total = 0\nfor i in range(len(big)):\n    total += big[i]\n"
+            "if __name__ == '__main__':\n    label = 'main'\n"
+            "[str(items[0]), total, label, json.dumps({'k': math.floor(2.5)}),\n"
+            " re.sub('a', 'b', 'aa'), statistics.mean([1, 2])]")
+    out = world.ex(code)
+    assert out.output == ["Item(a)", 12497500, "main", '{"k": 2}', "bb", 1.5]
+
+
+def test_a_child_that_dies_between_steps_is_replaced_quietly(world: World) -> None:
+    import signal
+
+    world.ex("survivor = [1, 2]")
+    proc = world.ex.proc
+    assert proc is not None
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    out = world.ex("survivor + [3]")
+    assert out.output == [1, 2, 3]
+    assert world.ex.proc is not proc

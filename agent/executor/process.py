@@ -228,6 +228,12 @@ class ProcessExecutor(PythonExecutor):  # type: ignore[misc]
                     "message_bytes": self.limits.message_bytes})
 
     def _ensure_ready(self) -> None:
+        if self.proc is not None and self.ready and self.proc.poll() is not None:
+            # it died after its last answer (e.g. freeing a huge nested object): start anew,
+            # the variables of that step were kept
+            self.events.kills.append(f"the process exited between steps "
+                                     f"(code {self.proc.returncode})")
+            self.cleanup(polite=False)
         if self.proc is None:
             self._spawn()
         if not self.ready:

@@ -11,9 +11,16 @@ left as is it still lets agent code reach things it must not:
 
 So this executor (1) rejects, before running anything, code that names an attribute
 starting with ``_`` or the ``format``/``format_map`` methods (f-strings work and are
-evaluated safely); (2) gives the code each tool as a plain function that only calls it, so
-no tool attribute is reachable; (3) replaces ``getattr``/``hasattr``/``setattr`` by versions
-that refuse the same names, so the check cannot be dodged with a computed name.
+evaluated safely), imports such a name (``from json import __loader__``), or names the
+interpreter's own variables (the operation counter, dunder names); (2) gives the code each
+tool as a plain function that only calls it, so no tool attribute is reachable; (3) replaces
+``getattr``/``hasattr``/``setattr`` by versions that refuse the same names, so the check
+cannot be dodged with a computed name; (4) in the agent-code process (:func:`harden`),
+checks results inside containers too and caps the print buffer.
+
+It is the innermost wall: the code runs in its own process without the token
+(:mod:`spacesmith.agent.executor.process`), confined by the OS
+(:mod:`spacesmith.agent.executor.jail`).
 """
 
 from __future__ import annotations
@@ -77,7 +84,8 @@ def check_code(code: str) -> None:
         elif isinstance(node, ast.Name):
             why = forbidden_name(node.id)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            why = forbidden_name(node.name)
+            # methods such as __init__ may be defined; the interpreter's names may not
+            why = forbidden_name(node.name) if node.name in INTERNAL_NAMES else None
         elif isinstance(node, ast.arg):
             why = forbidden_name(node.arg)
         if why:
@@ -111,43 +119,55 @@ def safe_setattr(obj: Any, name: str, value: Any) -> None:
     setattr(obj, _checked(name), value)
 
 
-_INTERPRETER_TYPES = (types.FrameType, types.CodeType, types.TracebackType,
-                      types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType)
+_INTERPRETER_TYPES = (types.FrameType, types.CodeType, types.TracebackType)
+_PLAIN = frozenset({int, float, str, bool, bytes, type(None), complex})
+_CONTAINERS = frozenset({list, tuple, set, frozenset})
 _IMPORT_MACHINERY = ("_frozen_importlib", "importlib")
-_MAX_WALK = 10_000
+_MAX_WALK = 64
 
 
-def check_value(value: Any, authorized_imports: list[str]) -> None:
+def check_value(value: Any, authorized_imports: list[str], *, deep: bool = True) -> None:
     """Refuse a value that leads out of the sandbox, also inside containers.
 
     Modules that were not authorised, frames, code objects, tracebacks and the import
     machinery's objects (loaders, module specs) are refused wherever they sit in nested
-    lists, tuples, sets and dicts (walked breadth-first, at most 10,000 items).
+    lists, tuples, sets and dicts (``deep``; at most 64 items per check). :func:`harden`
+    looks inside the results of calls (where ``map``, ``filter``, ``sorted``… could hide a
+    value) and at the value alone for every other expression, so big lists stay cheap; an
+    item taken out of a container is checked again when it is evaluated.
 
     Raises:
         InterpreterError: what was found.
     """
-    from smolagents.local_python_executor import check_import_authorized
-
+    if type(value) in _PLAIN or (not deep and type(value) in _CONTAINERS | {dict}):
+        return
     queue: list[Any] = [value]
     seen = 0
     while queue and seen < _MAX_WALK:
         item = queue.pop()
         seen += 1
         kind = type(item)
-        if isinstance(item, types.ModuleType):
-            if not check_import_authorized(item.__name__, authorized_imports):
-                raise InterpreterError(f"Forbidden access to module: {item.__name__}")
-        elif isinstance(item, _INTERPRETER_TYPES[:3]):
-            raise InterpreterError(f"access to {kind.__name__} objects is not allowed")
-        elif str(getattr(kind, "__module__", "")).startswith(_IMPORT_MACHINERY):
-            raise InterpreterError(f"access to the import machinery ({kind.__name__}) is "
-                                   "not allowed")
-        elif kind in (list, tuple, set, frozenset):
+        if kind in _PLAIN:
+            continue
+        if kind in _CONTAINERS:
             queue.extend(item)
         elif kind is dict:
             queue.extend(item.keys())
             queue.extend(item.values())
+        elif isinstance(item, types.ModuleType):
+            if not _authorized(item.__name__, authorized_imports):
+                raise InterpreterError(f"Forbidden access to module: {item.__name__}")
+        elif isinstance(item, _INTERPRETER_TYPES):
+            raise InterpreterError(f"access to {kind.__name__} objects is not allowed")
+        elif str(getattr(kind, "__module__", "")).startswith(_IMPORT_MACHINERY):
+            raise InterpreterError(f"access to the import machinery ({kind.__name__}) is "
+                                   "not allowed")
+
+
+def _authorized(name: str, authorized_imports: list[str]) -> bool:
+    from smolagents.local_python_executor import check_import_authorized
+
+    return bool(check_import_authorized(name, authorized_imports))
 
 
 class CappedPrint:
@@ -193,9 +213,18 @@ def harden(print_cap: int) -> None:
 
     def check(result: Any, static_tools: Any = None, authorized_imports: Any = None) -> None:
         original(result, static_tools, authorized_imports)
+        check_value(result, list(authorized_imports or []), deep=False)
+
+    evaluate_call = lpe.evaluate_call
+
+    def call_checked(call: Any, state: Any, static_tools: Any, custom_tools: Any,
+                     authorized_imports: Any) -> Any:
+        result = evaluate_call(call, state, static_tools, custom_tools, authorized_imports)
         check_value(result, list(authorized_imports or []))
+        return result
 
     lpe.check_safer_result = check
+    lpe.evaluate_call = call_checked
     lpe.PrintContainer = lambda: CappedPrint(print_cap)
 
 
