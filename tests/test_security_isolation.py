@@ -285,3 +285,11 @@ def test_a_child_that_dies_between_steps_is_replaced_quietly(world: World) -> No
     out = world.ex("survivor + [3]")
     assert out.output == [1, 2, 3]
     assert world.ex.proc is not proc
+
+
+def test_a_loop_of_tool_calls_is_bounded(world: World) -> None:
+    """Time in tools does not count against the wall clock, so the calls themselves are
+    capped per step (1000 by default)."""
+    result = _run(world.ex, "while True:\n    write_file('loop.txt', 'x')")
+    assert result.startswith("REFUSED") and "more than 1000 tool calls" in result, result[:300]
+    _assert_contained(world, result)

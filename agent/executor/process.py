@@ -54,6 +54,8 @@ class CodeLimits:
         memory_mb: the agent-code process's address space, MiB.
         output_chars: printed output and results kept per step.
         message_bytes: the largest message either side accepts.
+        tool_calls: tool calls one step may make (time in tools is not counted against
+            the wall-clock limit, so this bounds a loop of tool calls).
     """
 
     cpu_s: float = 60.0
@@ -61,6 +63,7 @@ class CodeLimits:
     memory_mb: int = 2048
     output_chars: int = 50_000
     message_bytes: int = 32 * 1024 * 1024
+    tool_calls: int = 1000
 
 
 @dataclass
@@ -145,6 +148,7 @@ class ProcessExecutor(PythonExecutor):  # type: ignore[misc]
         self.reader: wire.Reader | None = None
         self.ready = False
         self.tools_changed = False
+        self.step_calls = 0
 
     # --- the smolagents interface -------------------------------------------------------
 
@@ -283,6 +287,7 @@ class ProcessExecutor(PythonExecutor):  # type: ignore[misc]
         soft = int(cpu_start + self.limits.cpu_s) + 1
         _prlimit(pid, resource.RLIMIT_CPU, (soft, resource.RLIM_INFINITY))
         self._send({"t": "run", "code": code})
+        self.step_calls = 0
         deadline = time.monotonic() + self.limits.wall_s
         while True:
             now = time.monotonic()
@@ -333,7 +338,12 @@ class ProcessExecutor(PythonExecutor):  # type: ignore[misc]
         name = message.get("tool")
         tool = self.tools.get(name) if isinstance(name, str) else None
         reply: dict[str, Any]
-        if tool is None:
+        self.step_calls += 1
+        if self.step_calls > self.limits.tool_calls:
+            reply = {"t": "raise", "type": "ToolError",
+                     "message": f"more than {self.limits.tool_calls} tool calls in one step; "
+                                "end this step and continue in the next"}
+        elif tool is None:
             reply = {"t": "raise", "type": "NameError", "message": f"there is no tool {name!r}"}
         else:
             try:
