@@ -138,18 +138,32 @@ class Child:
     def serve(self) -> int:
         while True:
             message = wire.recv_blocking(self.sock, self.limit)
-            kind = message["t"]
-            if kind == "run":
-                wire.send(self.sock, self.run(str(message.get("code", ""))))
-            elif kind == "tools":
-                self.install([str(n) for n in message.get("names", [])])
-            elif kind == "vars":
-                values = message.get("vars")
-                if isinstance(values, dict):
-                    self.executor.send_variables({str(k): wire.decode(v)
-                                                  for k, v in values.items()})
-            elif kind == "quit":
-                return 0
+            try:
+                if self.handle(message):
+                    return 0
+            except (wire.ChannelError, OSError):
+                raise
+            except Exception as exc:  # never die of one message: say so and go on
+                if message["t"] == "run":
+                    wire.send(self.sock, {"t": "error", "logs": "",
+                                          "message": f"the code could not be run "
+                                                     f"({type(exc).__name__})"})
+
+    def handle(self, message: dict[str, Any]) -> bool:
+        """Serve one message; True when told to quit."""
+        kind = message["t"]
+        if kind == "run":
+            wire.send(self.sock, self.run(str(message.get("code", ""))))
+        elif kind == "tools":
+            self.install([str(n) for n in message.get("names", [])])
+        elif kind == "vars":
+            values = message.get("vars")
+            if isinstance(values, dict):
+                self.executor.send_variables({str(k): wire.decode(v)
+                                              for k, v in values.items()})
+        elif kind == "quit":
+            return True
+        return False
 
 
 def is_data(value: Any, depth: int = 0) -> bool:

@@ -114,11 +114,13 @@ def _prlimit(pid: int, which: int, value: tuple[int, int]) -> bool:
 
 
 class _Stopped(Exception):
-    """The step was stopped or the child died: ``why`` says how, in the model's words."""
+    """The step was stopped or the child died: ``why`` says how, in the model's words.
+    ``died`` is set when the child died on its own (not stopped for a limit)."""
 
-    def __init__(self, why: str) -> None:
+    def __init__(self, why: str, *, died: bool = False) -> None:
         super().__init__(why)
         self.why = why
+        self.died = died
 
 
 class ProcessExecutor(PythonExecutor):  # type: ignore[misc]
@@ -149,6 +151,7 @@ class ProcessExecutor(PythonExecutor):  # type: ignore[misc]
         self.ready = False
         self.tools_changed = False
         self.step_calls = 0
+        self.step_heard = False
 
     # --- the smolagents interface -------------------------------------------------------
 
@@ -178,6 +181,16 @@ class ProcessExecutor(PythonExecutor):  # type: ignore[misc]
 
     def __call__(self, code_action: str) -> CodeOutput:
         self.state["_print_outputs"] = ""
+        try:
+            self._ensure_ready()
+            return self._run(code_action)
+        except _Stopped as stop:
+            if not (stop.died and self.step_calls == 0 and not self.step_heard):
+                raise InterpreterError(self._lost(stop.why)) from None
+            # it died before saying anything or calling a tool (e.g. still freeing what the
+            # previous step left): nothing of this step happened, so run it once more
+            self.events.kills.append(stop.why)
+            self.cleanup(polite=False)
         try:
             self._ensure_ready()
             return self._run(code_action)
@@ -288,16 +301,17 @@ class ProcessExecutor(PythonExecutor):  # type: ignore[misc]
         _prlimit(pid, resource.RLIMIT_CPU, (soft, resource.RLIM_INFINITY))
         self._send({"t": "run", "code": code})
         self.step_calls = 0
+        self.step_heard = False
         deadline = time.monotonic() + self.limits.wall_s
         while True:
             now = time.monotonic()
             try:
                 message = self.reader.poll(min(TICK_S, max(deadline - now, 0.0)))
             except wire.ChannelError as exc:
-                raise _Stopped(self._death(str(exc))) from None
+                raise _Stopped(self._death(str(exc)), died=self.proc.poll() is not None) from None
             if message is None:
                 if self.proc.poll() is not None:
-                    raise _Stopped(self._death("the channel was closed"))
+                    raise _Stopped(self._death("the channel was closed"), died=True)
                 used = (_cpu_seconds(pid) or cpu_start) - cpu_start
                 if used > self.limits.cpu_s:
                     raise _Stopped(self._cpu_message())
@@ -306,6 +320,7 @@ class ProcessExecutor(PythonExecutor):  # type: ignore[misc]
                                    "one step (time spent in tools is not counted)")
                 continue
             kind = message["t"]
+            self.step_heard = True
             if kind == "call":
                 started = time.monotonic()
                 reply = self._call_tool(message)
