@@ -31,6 +31,7 @@ BENCHES: dict[str, tuple[str, list[str]]] = {
     "splat": ("bench_splat.py", []),
     "site": ("bench_site.py", []),
     "build": ("bench_build.py", []),
+    "executor": ("bench_executor.py", []),
     "faults": ("bench_faults.py", []),
     "mcp": ("bench_mcp.py", []),
     "llm": ("bench_llm.py", []),
@@ -117,6 +118,18 @@ def rows_build(d: dict[str, Any]) -> list[Row]:
     ]
 
 
+def rows_executor(d: dict[str, Any]) -> list[Row]:
+    med, cpu = d["median_s"], d["median_cpu_s"]
+    load = d.get("load_average") or [0.0]
+    return [
+        (f"offline Paris build, agent code in a jailed process ({d['steps']:g} steps, "
+         f"median of {d['rounds']}, load {load[0]:.0f})",
+         f"{_s(med['process'])}, {_s(cpu['process'])} CPU", "code run in-process (before)",
+         f"{_s(med['in_process'])}, {_s(cpu['in_process'])} CPU",
+         f"{d['ratio']:.2f}× wall, {d['cpu_ratio']:.2f}× CPU (≤ {d['target']}×)"),
+    ]
+
+
 def rows_faults(d: dict[str, Any]) -> list[Row]:
     faulty, base = d["faulty"], d["baseline"]
     return [
@@ -164,8 +177,8 @@ def rows_llm(d: dict[str, Any]) -> list[Row]:
 
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "space_client": rows_space_client, "cli": rows_cli, "splat": rows_splat,
-    "site": rows_site, "build": rows_build, "faults": rows_faults, "mcp": rows_mcp,
-    "llm": rows_llm,
+    "site": rows_site, "build": rows_build, "executor": rows_executor, "faults": rows_faults,
+    "mcp": rows_mcp, "llm": rows_llm,
 }
 
 

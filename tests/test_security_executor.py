@@ -7,31 +7,43 @@ settings, then throws each escape at ``agent.python_executor``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from types import FunctionType
 from typing import Any
 
 import pytest
 
-from spacesmith.agent.codeagent.harness import AUTHORIZED_IMPORTS, Harness
+from spacesmith.agent.codeagent.harness import AUTHORIZED_IMPORTS
 from spacesmith.agent.executor.sandbox import SandboxExecutor, check_code
 from spacesmith.agent.runs.settings import Settings
+from spacesmith.tools.standins import Standins
 
 CANARY = "hf_CANARYexecutor7f3a9c2e5b1d"
 
 
-@pytest.fixture
-def executor(offline_settings: Settings, open_agent: Callable[..., Harness],
-             monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("HF_TOKEN", CANARY)
-    harness = open_agent(offline_settings.with_(token=CANARY))
-    ex = harness.agent.python_executor
-    ex.send_variables(harness.agent.state)
-    ex.send_tools({**harness.agent.tools})
-    ex.workspace = harness.workspace  # for the tests, not for the code
-    ex.tool_names = sorted(harness.agent.tools)
-    yield ex
+@pytest.fixture(scope="module")
+def executor(tmp_path_factory: pytest.TempPathFactory, agent_spaces: Standins) -> Iterator[Any]:
+    """One harness for the module (its agent-code process takes seconds to start on a busy
+    machine); every test throws its escapes at the same executor."""
+    from spacesmith.agent.runs.runner import open_harness
+
+    settings = Settings(goal="build a Paris monuments gallery",
+                        output=tmp_path_factory.mktemp("sec") / "run", model="offline",
+                        subjects=("Panthéon",), image_space=agent_spaces.image_url,
+                        splat_space=agent_spaces.splat_url, token=CANARY)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_TOKEN", CANARY)
+        harness = open_harness(settings)
+        try:
+            ex = harness.agent.python_executor
+            ex.send_variables(harness.agent.state)
+            ex.send_tools({**harness.agent.tools})
+            ex.workspace = harness.workspace  # for the tests, not for the code
+            ex.tool_names = sorted(harness.agent.tools)
+            yield ex
+        finally:
+            harness.close()
 
 
 def _run(ex: Any, code: str) -> str:

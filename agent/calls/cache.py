@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from spacesmith.tools.errors import AgentError
+from spacesmith.tools.redact import scrub
 
 CACHE_VERSION = 1
 KEY_CHARS = 24  # folder names: 96 bits of the SHA-256 are plenty for one workspace
@@ -196,7 +197,8 @@ class CallCache:
             "attempts": attempts,
             "stored_at": time.time(),
         }
-        (staging / "call.json").write_text(json.dumps(meta, default=str), encoding="utf-8")
+        (staging / "call.json").write_text(scrub(json.dumps(meta, default=str)),
+                                           encoding="utf-8")
         for name in [*names, None]:
             _fsync_file(files_dir / name if name is not None else staging / "call.json")
         _fsync_dir(files_dir)
@@ -254,7 +256,7 @@ class Journal:
 
     def append(self, event: Mapping[str, Any]) -> None:
         """Append one event as a single line (one ``write`` call, so lines never interleave)."""
-        line = json.dumps({"ts": round(time.time(), 3), **event}, default=str) + "\n"
+        line = scrub(json.dumps({"ts": round(time.time(), 3), **event}, default=str)) + "\n"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
             if not self._tail_checked:  # a killed run may have left half a line: end it

@@ -33,6 +33,7 @@ from spacesmith.agent.codeagent.harness import Harness
 from spacesmith.agent.runs.report import RunOutcome
 from spacesmith.agent.runs.workspace import atomic_write
 from spacesmith.tools.errors import Cancelled
+from spacesmith.tools.redact import scrub
 
 SESSION_FILE = "session.json"
 SESSION_VERSION = 1
@@ -298,7 +299,8 @@ class ChatSession:
         """Write ``session.json`` atomically (steps as JSON, never pickled)."""
         steps = [r for s in self.harness.agent.memory.steps if (r := serialize_step(s))]
         data = {"version": SESSION_VERSION, "steps": steps, "turns": self.turns}
-        atomic_write(self.path, json.dumps(data, ensure_ascii=False, default=str).encode())
+        text = scrub(json.dumps(data, ensure_ascii=False, default=str))
+        atomic_write(self.path, text.encode())
 
 
 def live_printer(console: Any) -> Callable[..., None]:

@@ -76,6 +76,7 @@ def _build(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from spacesmith.agent.chat.session import live_printer, progress_printer
+    from spacesmith.agent.runs.report import agent_code_line
     from spacesmith.agent.runs.runner import contact_sheet, open_harness, spaces_for
     from spacesmith.tools.errors import AgentError, SpacesmithError
 
@@ -93,6 +94,7 @@ def _build(args: argparse.Namespace) -> int:
         try:
             console.print(f"model: {harness.model_label}")
             outcome = harness.run(harness.task_for(resolved.goal))
+            console.print(f"agent code: {agent_code_line(harness.isolation())}", markup=False)
         except (SpacesmithError, KeyboardInterrupt):
             if (resolved.output / "report.md").is_file():  # written on every ending
                 print(f"report: {resolved.output.resolve() / 'report.md'}")

@@ -46,7 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     from spacesmith.tools.errors import SpacesmithError
+    from spacesmith.tools.redact import scrub_streams
 
+    scrub_streams()  # the one choke point for stdout and stderr (--json, logs, tracebacks)
     try:
         return handler(args)
     except SpacesmithError as exc:

@@ -5,6 +5,7 @@ The same harness serves an LLM and the offline planner: the planner is only a ``
 
 from __future__ import annotations
 
+import builtins
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from smolagents import CodeAgent, Tool
+from smolagents.local_python_executor import BASE_PYTHON_TOOLS
 from smolagents.models import ChatMessage, MessageRole, Model
 from smolagents.monitoring import AgentLogger, LogLevel
 
@@ -21,6 +23,7 @@ from spacesmith.agent.calls.roles import match_role
 from spacesmith.agent.calls.session import SpaceSession
 from spacesmith.agent.codeagent import local_tools as lt
 from spacesmith.agent.codeagent.output_guard import OutputGuard
+from spacesmith.agent.codeagent.policy import SpacePolicy
 from spacesmith.agent.codeagent.prompting import render
 from spacesmith.agent.codeagent.space_tools import (
     CallManyTool,
@@ -29,16 +32,26 @@ from spacesmith.agent.codeagent.space_tools import (
     SpaceEndpointTool,
     endpoint_tools,
 )
-from spacesmith.agent.executor.sandbox import SandboxedCodeAgent
+from spacesmith.agent.executor.process import CodeLimits, IsolatedCodeAgent, ProcessExecutor
 from spacesmith.agent.runs.report import RunOutcome, RunRecord, write_report
 from spacesmith.agent.runs.settings import Settings
 from spacesmith.agent.runs.workspace import Workspace
+from spacesmith.tools import redact
 from spacesmith.tools.errors import AgentError, ModelError, SpacesmithError
 
 # Glue only. Never os, sys, subprocess, pathlib, shutil, io: files go through write_file.
 # Nor numpy or plyfile: np.fromfile/np.save/memmap/DataSource and PlyData.write read and
-# write any file. The executor itself is narrowed further in agent/executor/sandbox.py.
+# write any file. The code runs in a child process (agent/executor/process.py), jailed and
+# limited, under the interpreter checks of agent/executor/sandbox.py.
 AUTHORIZED_IMPORTS = ("math", "json", "statistics", "unicodedata")
+
+# names a Space's tool may never take: the agent's own tools, final_answer, Python's builtins
+LOCAL_TOOLS: tuple[type[Tool], ...] = (
+    CallManyTool, DiscoverSpaceTool, lt.FixSplatTool, lt.InspectSplatTool, lt.BuildSiteTool,
+    lt.ReadGalleryTool, lt.PreviewSiteTool, lt.DeploySiteTool, lt.WriteFileTool, lt.LookAtTool,
+    lt.GiveUpTool)
+RESERVED_NAMES = frozenset({str(t.name) for t in LOCAL_TOOLS} | {"final_answer"}
+                           | set(dir(builtins)) | set(BASE_PYTHON_TOOLS))
 
 Deployer = Callable[[Path, str], str]
 
@@ -54,6 +67,7 @@ class Harness:
     model_label: str
     roles: dict[str, RoleBinding]
     status: lt.GoalStatus
+    policy: SpacePolicy
     deployed_url: str | None = None
     guard: OutputGuard = field(default_factory=lambda: OutputGuard("generate_image"))
 
@@ -70,8 +84,22 @@ class Harness:
             lines.append(f"Deploy it to {self.settings.deploy_space} when the site is built.")
         return "\n".join(lines)
 
+    def isolation(self) -> dict[str, Any]:
+        """How agent code ran: its confinement, and the steps its process was stopped."""
+        executor = self.agent.python_executor
+        if not isinstance(executor, ProcessExecutor):
+            return {"process": False, "confinement": "in-process", "restarts": 0, "stopped": []}
+        confinement = executor.confinement
+        return {"process": True,
+                "confinement": confinement.describe() if confinement else "not started",
+                "restarts": max(executor.events.starts - 1, 0),
+                "stopped": list(executor.events.kills)}
+
     def run(self, task: str, *, reset: bool = True, max_steps: int | None = None) -> RunOutcome:
         """Run the agent on ``task`` (``reset=False`` keeps the conversation) and report.
+
+        ``task`` is the user's own words: the Spaces and URLs it names become reachable
+        (:class:`~spacesmith.agent.codeagent.policy.SpacePolicy`).
 
         Returns:
             The outcome; ``success`` means a final answer that is not a give-up, with a
@@ -85,6 +113,7 @@ class Harness:
                              hint="e.g. 'build a Paris monuments gallery'")
         limit = max_steps or self.settings.max_steps
         start = time.monotonic()
+        self.policy.name_in_text(task)
         first_step = 0 if reset else len(self.agent.memory.steps)
         self.status.gave_up = None  # each run (each chat turn) says for itself
         self.guard.reset()
@@ -114,7 +143,7 @@ class Harness:
         calls = self.session.journal.read(run_id=self.session.run_id)
         write_report(RunRecord(task, outcome, list(self.agent.memory.steps), calls,
                                self.workspace, self.model_label, self.system_prompt_chars,
-                               first_step), token=self.settings.token)
+                               first_step, self.isolation()), token=self.settings.token)
         if error is not None:
             raise error
         return outcome
@@ -163,6 +192,7 @@ def build_harness(
     if not settings.image_space or not settings.splat_space:
         raise AgentError("both an image Space and a splat Space are needed",
                          hint="name them, or use --offline for the local stand-ins")
+    redact.register(settings.token)
     workspace = Workspace(settings.output)
     session = SpaceSession(workspace.root, run_id=uuid.uuid4().hex[:12], token=settings.token,
                            max_calls=settings.max_space_calls, max_workers=max_workers,
@@ -185,7 +215,8 @@ def _assemble(settings: Settings, workspace: Workspace, session: SpaceSession, m
     for role, space in (("image", settings.image_space), ("splat", settings.splat_space)):
         assert space is not None
         client = session.connect(space)
-        tools = endpoint_tools(session, space, client)
+        tools = endpoint_tools(session, space, client, taken=space_tools,
+                               reserved=RESERVED_NAMES)
         space_tools.update({t.name: t for t in tools})
         match = match_role(client.endpoints, role, num_gaussians=settings.num_gaussians)
         tool = next(t for t in tools if t.endpoint.name == match.endpoint
@@ -195,10 +226,16 @@ def _assemble(settings: Settings, workspace: Workspace, session: SpaceSession, m
     holder: dict[str, Any] = {}
     pending: list[Any] = []
     status = lt.GoalStatus()
+    policy = SpacePolicy()
+    for named in (settings.image_space, settings.splat_space):
+        policy.name(named)
+    policy.name_deploy(settings.deploy_space)
 
     def add_space(space: str) -> list[SpaceEndpointTool]:
-        new = endpoint_tools(session, space, session.connect(space))
+        space = policy.check_discover(space)
         agent_ = holder["agent"]
+        new = endpoint_tools(session, space, session.connect(space), taken=agent_.tools,
+                             reserved=RESERVED_NAMES)
         for t in new:
             agent_.tools[t.name] = t
         agent_.python_executor.send_tools({**agent_.tools})
@@ -207,6 +244,7 @@ def _assemble(settings: Settings, workspace: Workspace, session: SpaceSession, m
     harness_ref: dict[str, Harness] = {}
 
     def deploy(folder: Path, space_id: str) -> str:
+        space_id = policy.check_deploy(space_id)
         url = (deployer or _default_deployer(settings.token))(folder, space_id)
         harness_ref["h"].deployed_url = url
         return url
@@ -232,12 +270,15 @@ def _assemble(settings: Settings, workspace: Workspace, session: SpaceSession, m
         deploy_space=settings.deploy_space,
     )
     guard = OutputGuard(roles["image"].tool.name)
-    agent = SandboxedCodeAgent(
+    limits = CodeLimits(cpu_s=settings.code_cpu_s, wall_s=settings.code_wall_s,
+                        memory_mb=settings.code_memory_mb,
+                        output_chars=settings.code_output_chars)
+    agent = IsolatedCodeAgent(
         tools=[*space_tools.values(), *local],
         model=model,
         prompt_templates=prompt_templates(),
         additional_authorized_imports=list(AUTHORIZED_IMPORTS),
-        executor_kwargs={"timeout_seconds": None},
+        executor_kwargs={"limits": limits, "jail": settings.code_jail},
         max_steps=settings.max_steps,
         instructions=instructions,
         step_callbacks=[lt.attach_images(pending), guard, *step_callbacks],
@@ -250,7 +291,7 @@ def _assemble(settings: Settings, workspace: Workspace, session: SpaceSession, m
     agent.provide_final_answer = _no_forced_answer  # type: ignore[method-assign]
     holder["agent"] = agent
     harness = Harness(agent, session, workspace, settings, model_label or str(model.model_id),
-                      roles, status, guard=guard)
+                      roles, status, policy, guard=guard)
     harness_ref["h"] = harness
     return harness
 

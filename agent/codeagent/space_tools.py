@@ -197,11 +197,31 @@ def space_identity(space: str, client: SpaceCaller) -> str:
     return space
 
 
-def endpoint_tools(session: SpaceSession, space: str,
-                   client: SpaceCaller) -> list[SpaceEndpointTool]:
-    """One tool per endpoint of a connected Space."""
+def endpoint_tools(session: SpaceSession, space: str, client: SpaceCaller,
+                   taken: Mapping[str, Any] | None = None,
+                   reserved: frozenset[str] = frozenset()) -> list[SpaceEndpointTool]:
+    """One tool per endpoint of a connected Space.
+
+    A tool never replaces another: a name in ``taken`` (the tools so far) or ``reserved``
+    (``final_answer``, the local tools, Python's builtins) gets a suffix (``_2``, ``_3``…),
+    unless ``taken`` holds that very endpoint of that very Space already (then it is kept).
+    """
     endpoints = client.endpoints
     label = space_label(space, client)
     identity = space_identity(space, client)
-    return [SpaceEndpointTool(session, space, ep, tool_name(label, name), identity)
-            for name, ep in endpoints.items()]
+    existing = dict(taken or {})
+    tools: list[SpaceEndpointTool] = []
+    for name, ep in endpoints.items():
+        base = tool_name(label, name)
+        unique, n = base, 1
+        while unique in reserved or unique in existing:
+            found = existing.get(unique)
+            if (isinstance(found, SpaceEndpointTool) and found.identity == identity
+                    and found.endpoint.name == ep.name):
+                break
+            n += 1
+            unique = f"{base}_{n}"
+        tool = SpaceEndpointTool(session, space, ep, unique, identity)
+        existing[unique] = tool
+        tools.append(tool)
+    return tools

@@ -11,18 +11,25 @@ left as is it still lets agent code reach things it must not:
 
 So this executor (1) rejects, before running anything, code that names an attribute
 starting with ``_`` or the ``format``/``format_map`` methods (f-strings work and are
-evaluated safely); (2) gives the code each tool as a plain function that only calls it, so
-no tool attribute is reachable; (3) replaces ``getattr``/``hasattr``/``setattr`` by versions
-that refuse the same names, so the check cannot be dodged with a computed name.
+evaluated safely), imports such a name (``from json import __loader__``), or names the
+interpreter's own variables (the operation counter, dunder names); (2) gives the code each
+tool as a plain function that only calls it, so no tool attribute is reachable; (3) replaces
+``getattr``/``hasattr``/``setattr`` by versions that refuse the same names, so the check
+cannot be dodged with a computed name; (4) in the agent-code process (:func:`harden`),
+checks results inside containers too and caps the print buffer.
+
+It is the innermost wall: the code runs in its own process without the token
+(:mod:`spacesmith.agent.executor.process`), confined by the OS
+(:mod:`spacesmith.agent.executor.jail`).
 """
 
 from __future__ import annotations
 
 import ast
+import types
 from collections.abc import Callable
 from typing import Any
 
-from smolagents import CodeAgent
 from smolagents.local_python_executor import CodeOutput, InterpreterError, LocalPythonExecutor
 
 FORMAT_METHODS = frozenset({"format", "format_map"})
@@ -43,19 +50,46 @@ def forbidden_attribute(name: str) -> str | None:
     return None
 
 
+# the interpreter's own bookkeeping in the code's namespace (the operation counter, the
+# print buffer): agent code may not name them, so it cannot reset the counter
+INTERNAL_NAMES = frozenset({"_operations_count", "_print_outputs"})
+
+
+def forbidden_name(name: str) -> str | None:
+    """Why agent code may not name the variable ``name``, or None when it may."""
+    if name in INTERNAL_NAMES or (name.startswith("__") and name != "__name__"):
+        return f"the name '{name}' is the interpreter's own and is not allowed"
+    return None
+
+
 def check_code(code: str) -> None:
-    """Refuse code that names a forbidden attribute (see :func:`forbidden_attribute`).
+    """Refuse code that names a forbidden attribute (see :func:`forbidden_attribute`), imports
+    one with ``from X import NAME`` (checked like an attribute), or names the interpreter's
+    own variables (:func:`forbidden_name`).
 
     Raises:
-        InterpreterError: the first forbidden attribute, with its line.
+        InterpreterError: the first forbidden name, with its line.
     """
     try:
         tree = ast.parse(code)
     except SyntaxError:
         return  # the interpreter reports syntax errors itself, with its own message
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and (why := forbidden_attribute(node.attr)):
-            raise InterpreterError(f"line {node.lineno}: {why}")
+        why = None
+        if isinstance(node, ast.Attribute):
+            why = forbidden_attribute(node.attr)
+        elif isinstance(node, ast.ImportFrom):
+            why = next((w for a in node.names if a.name != "*"
+                        and (w := forbidden_attribute(a.name))), None)
+        elif isinstance(node, ast.Name):
+            why = forbidden_name(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            # methods such as __init__ may be defined; the interpreter's names may not
+            why = forbidden_name(node.name) if node.name in INTERNAL_NAMES else None
+        elif isinstance(node, ast.arg):
+            why = forbidden_name(node.arg)
+        if why:
+            raise InterpreterError(f"line {getattr(node, 'lineno', '?')}: {why}")
 
 
 def _checked(name: object) -> str:
@@ -85,6 +119,115 @@ def safe_setattr(obj: Any, name: str, value: Any) -> None:
     setattr(obj, _checked(name), value)
 
 
+_INTERPRETER_TYPES = (types.FrameType, types.CodeType, types.TracebackType)
+_PLAIN = frozenset({int, float, str, bool, bytes, type(None), complex})
+_CONTAINERS = frozenset({list, tuple, set, frozenset})
+_IMPORT_MACHINERY = ("_frozen_importlib", "importlib")
+_MAX_WALK = 64
+
+
+def check_value(value: Any, authorized_imports: list[str], *, deep: bool = True) -> None:
+    """Refuse a value that leads out of the sandbox, also inside containers.
+
+    Modules that were not authorised, frames, code objects, tracebacks and the import
+    machinery's objects (loaders, module specs) are refused wherever they sit in nested
+    lists, tuples, sets and dicts (``deep``; at most 64 items per check). :func:`harden`
+    looks inside the results of calls (where ``map``, ``filter``, ``sorted``… could hide a
+    value) and at the value alone for every other expression, so big lists stay cheap; an
+    item taken out of a container is checked again when it is evaluated.
+
+    Raises:
+        InterpreterError: what was found.
+    """
+    if type(value) in _PLAIN or (not deep and type(value) in _CONTAINERS | {dict}):
+        return
+    queue: list[Any] = [value]
+    seen = 0
+    while queue and seen < _MAX_WALK:
+        item = queue.pop()
+        seen += 1
+        kind = type(item)
+        if kind in _PLAIN:
+            continue
+        if kind in _CONTAINERS:
+            queue.extend(item)
+        elif kind is dict:
+            queue.extend(item.keys())
+            queue.extend(item.values())
+        elif isinstance(item, types.ModuleType):
+            if not _authorized(item.__name__, authorized_imports):
+                raise InterpreterError(f"Forbidden access to module: {item.__name__}")
+        elif isinstance(item, _INTERPRETER_TYPES):
+            raise InterpreterError(f"access to {kind.__name__} objects is not allowed")
+        elif str(getattr(kind, "__module__", "")).startswith(_IMPORT_MACHINERY):
+            raise InterpreterError(f"access to the import machinery ({kind.__name__}) is "
+                                   "not allowed")
+
+
+def _authorized(name: str, authorized_imports: list[str]) -> bool:
+    from smolagents.local_python_executor import check_import_authorized
+
+    return bool(check_import_authorized(name, authorized_imports))
+
+
+class CappedPrint:
+    """The print buffer, capped: a flood of prints costs time, not memory."""
+
+    def __init__(self, cap: int) -> None:
+        self.value = ""
+        self.cap = cap
+        self.dropped = 0
+
+    def append(self, text: str) -> CappedPrint:
+        return self.__iadd__(text)
+
+    def __iadd__(self, other: object) -> CappedPrint:
+        text = str(other)
+        room = self.cap - len(self.value)
+        if room > 0:
+            self.value += text[:room]
+        self.dropped += max(len(text) - max(room, 0), 0)
+        return self
+
+    def __str__(self) -> str:
+        if self.dropped:
+            return self.value + f"\n[{self.dropped} more characters of output were dropped]"
+        return self.value
+
+    def __repr__(self) -> str:
+        return f"CappedPrint({len(self.value)} chars)"
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+
+def harden(print_cap: int) -> None:
+    """Tighten smolagents' interpreter in this process (the agent-code process only).
+
+    Its result check also looks inside containers (:func:`check_value`), and its print
+    buffer is capped at ``print_cap`` characters.
+    """
+    import smolagents.local_python_executor as lpe
+
+    original = lpe.check_safer_result
+
+    def check(result: Any, static_tools: Any = None, authorized_imports: Any = None) -> None:
+        original(result, static_tools, authorized_imports)
+        check_value(result, list(authorized_imports or []), deep=False)
+
+    evaluate_call = lpe.evaluate_call
+
+    def call_checked(call: Any, state: Any, static_tools: Any, custom_tools: Any,
+                     authorized_imports: Any) -> Any:
+        result = evaluate_call(call, state, static_tools, custom_tools, authorized_imports)
+        check_value(result, list(authorized_imports or []))
+        return result
+
+    lpe.check_safer_result = check
+    lpe.evaluate_call = call_checked
+    lpe.PrintContainer = lambda: CappedPrint(print_cap)
+
+
 SAFE_BUILTINS: dict[str, Callable[..., Any]] = {
     "getattr": safe_getattr, "hasattr": safe_hasattr, "setattr": safe_setattr,
 }
@@ -103,7 +246,10 @@ def opaque(tool: Callable[..., Any], name: str) -> Callable[..., Any]:
 
 
 class SandboxExecutor(LocalPythonExecutor):  # type: ignore[misc]
-    """``LocalPythonExecutor`` with the checks described in this module."""
+    """``LocalPythonExecutor`` with the checks described in this module.
+
+    It runs inside the agent-code process (:mod:`spacesmith.agent.executor.child`), the
+    second wall behind the process boundary and the OS jail."""
 
     def __call__(self, code_action: str) -> CodeOutput:
         check_code(code_action)
@@ -112,15 +258,3 @@ class SandboxExecutor(LocalPythonExecutor):  # type: ignore[misc]
     def send_tools(self, tools: dict[str, Any]) -> None:
         super().send_tools({name: opaque(tool, name) for name, tool in tools.items()})
         self.static_tools.update(SAFE_BUILTINS)
-
-
-class SandboxedCodeAgent(CodeAgent):  # type: ignore[misc]
-    """A CodeAgent whose local executor is a :class:`SandboxExecutor`."""
-
-    def create_python_executor(self) -> Any:
-        if self.executor_type != "local":
-            return super().create_python_executor()
-        return SandboxExecutor(
-            self.additional_authorized_imports,
-            **{"max_print_outputs_length": self.max_print_outputs_length} | self.executor_kwargs,
-        )

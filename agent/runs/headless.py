@@ -22,6 +22,10 @@ The goal file (TOML)::
     model_timeout = 120       # seconds, one model request (a hung model server costs this)
     max_tokens = 2048         # the most tokens the model writes in one step
     context_window = 8192     # the model's window; default: what the server says, else 8192
+    code_cpu_s = 60           # CPU seconds one step of agent code may use
+    code_wall_s = 120         # seconds one step may take (time waiting on tools not counted)
+    code_memory_mb = 2048     # address space of the process that runs agent code
+    code_output_chars = 50000 # printed output kept per step
 
 Unknown keys are errors (a typo must not be ignored silently). Exit codes: 0 the goal was
 reached, 1 it was not (or the model server failed), 2 the goal file is bad (the message names
@@ -45,7 +49,8 @@ TOP_KEYS = {"goal", "subjects", "model", "api_base", "output", "offline", "space
             "limits", "num_gaussians"}
 TABLES = {"spaces": {"image", "splat"}, "deploy": {"space"},
           "limits": {"max_steps", "max_space_calls", "call_timeout", "call_attempts",
-                     "retry_backoff_s", "model_timeout", "max_tokens", "context_window"}}
+                     "retry_backoff_s", "model_timeout", "max_tokens", "context_window",
+                     "code_cpu_s", "code_wall_s", "code_memory_mb", "code_output_chars"}}
 
 
 def _load_toml(text: str) -> dict[str, Any]:
@@ -159,6 +164,10 @@ def parse_goal_file(path: Path) -> Settings:
         max_tokens=_positive(limits, "max_tokens", Settings.max_tokens),
         context_window=(_positive(limits, "context_window", 1)
                         if "context_window" in limits else None),
+        code_cpu_s=_seconds(limits, "code_cpu_s", Settings.code_cpu_s),
+        code_wall_s=_seconds(limits, "code_wall_s", Settings.code_wall_s),
+        code_memory_mb=_positive(limits, "code_memory_mb", Settings.code_memory_mb),
+        code_output_chars=_positive(limits, "code_output_chars", Settings.code_output_chars),
     )
     gaussians = data.get("num_gaussians")
     if gaussians is not None:
@@ -189,12 +198,14 @@ def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
         GoalFileError: the goal file is bad (text mode; exit code 2 through the CLI).
         SpacesmithError: the run could not start or the model failed (text mode).
     """
+    from spacesmith.agent.runs.report import agent_code_line
     from spacesmith.agent.runs.runner import open_harness, spaces_for
     from spacesmith.tools.errors import SpacesmithError
 
     summary: dict[str, Any] = {"success": False, "state": "not_started", "final_answer": None,
                                "report": None, "report_json": None, "site": None, "url": None,
-                               "model": None, "spaces": None, "elapsed_s": 0.0, "error": None}
+                               "model": None, "spaces": None, "elapsed_s": 0.0, "error": None,
+                               "agent_code": None}
     try:
         settings = parse_goal_file(path)
         if offline:
@@ -207,6 +218,7 @@ def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
             try:
                 outcome = harness.run(harness.task_for(resolved.goal))
             finally:
+                summary["agent_code"] = harness.isolation()
                 harness.close()
                 if report.is_file():
                     summary.update(report=str(report), report_json=str(report.with_suffix(
@@ -243,6 +255,7 @@ def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
     else:
         echo(f"{'goal reached' if outcome.success else 'goal NOT reached'}: {outcome.output}")
         echo(f"model: {summary['model']}; {summary['spaces']}")
+        echo(f"agent code: {agent_code_line(summary['agent_code'])}")
         echo(f"report: {summary['report']}")
     return 0 if outcome.success else 1
 

@@ -15,6 +15,7 @@ from typing import Any
 from smolagents.memory import ActionStep, TaskStep
 
 from spacesmith.agent.runs.workspace import Workspace, atomic_write
+from spacesmith.tools.redact import register, scrub
 
 MAX_TEXT = 2000
 MAX_MODEL_TEXT = 8000
@@ -45,6 +46,7 @@ class RunRecord:
     model_label: str
     system_prompt_chars: int
     first_step: int = 0
+    isolation: dict[str, Any] | None = None
 
 
 def _clip(text: str | None, limit: int = MAX_TEXT) -> str:
@@ -113,6 +115,7 @@ def build_report(record: RunRecord) -> dict[str, Any]:
             "calls": calls,
         },
         "system_prompt_chars": record.system_prompt_chars,
+        "agent_code": record.isolation or {},
         "artifacts": artifacts,
         "steps": steps,
     }
@@ -128,6 +131,17 @@ def ending(outcome: RunOutcome) -> str:
     return "final answer, goal NOT reached"
 
 
+def agent_code_line(isolation: dict[str, Any]) -> str:
+    """Where agent code ran and what confined it, in one line."""
+    if not isolation.get("process"):
+        return str(isolation.get("confinement") or "unknown")
+    stopped = isolation.get("stopped") or []
+    line = f"own process, OS confinement: {isolation.get('confinement')}"
+    if stopped:
+        line += f"; stopped {len(stopped)} time(s): " + "; ".join(str(s) for s in stopped[:5])
+    return line
+
+
 def render_markdown(data: dict[str, Any]) -> str:
     """The report as Markdown."""
     out = ["# spacesmith run report\n", f"**Goal:** {data['goal']}\n",
@@ -139,6 +153,7 @@ def render_markdown(data: dict[str, Any]) -> str:
            f"- tokens: {data['tokens']['input']} in, {data['tokens']['output']} out",
            f"- Space calls: {data['space_calls']['made']} made, "
            f"{data['space_calls']['cached']} from cache, {data['space_calls']['failed']} failed",
+           f"- agent code: {agent_code_line(data.get('agent_code') or {})}",
            f"\n**Final answer:** {data['final_answer']}\n", "## Space calls\n",
            "| tool | cached | time (s) | attempts | error |", "|---|---|---|---|---|"]
     for c in data["space_calls"]["calls"]:
@@ -169,7 +184,7 @@ def write_report(record: RunRecord, *, token: str | None) -> None:
     data["turn_first_step"] = record.first_step
     texts = {"report.json": json.dumps(data, indent=2, ensure_ascii=False, default=str),
              "report.md": render_markdown(data)}
+    register(token)
     for name, text in texts.items():
-        if token:
-            text = text.replace(token, "***")
+        text = scrub(text)
         atomic_write(record.workspace.root / name, text.encode("utf-8"))

@@ -1,4 +1,11 @@
-"""Screenshots of a built site in headless Chromium (for look_at and the chat's /preview)."""
+"""Screenshots of a built site in headless Chromium (for look_at and the chat's /preview).
+
+The site is agent-written, so the browser may reach the local preview server and nothing
+else (:func:`confined_args`): every request goes to a proxy that does not exist except those
+for the preview's own ``127.0.0.1:PORT``, host names resolve to nothing, Chromium's own
+background traffic (component updates, safe browsing, metrics) is off, and Playwright aborts
+any request for another origin as a second layer.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,21 @@ from spacesmith.tools.errors import SiteError
 
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--enable-unsafe-swiftshader",
                  "--use-angle=swiftshader", "--disable-background-networking", "--mute-audio"]
+QUIET_ARGS = ["--disable-component-update", "--disable-sync", "--no-pings",
+              "--disable-domain-reliability", "--disable-client-side-phishing-detection",
+              "--disable-default-apps", "--no-first-run", "--metrics-recording-only",
+              "--disable-features=OptimizationHints,MediaRouter,Translate,AutofillServerCommunication",
+              "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+              "--force-webrtc-ip-handling-policy"]
+DEAD_PROXY = "http://127.0.0.1:9"  # the discard port: nothing listens, nothing is forwarded
+
+
+def confined_args(origin: str) -> list[str]:
+    """Chromium flags that leave the browser only ``origin`` (``http://127.0.0.1:PORT``)."""
+    hostport = origin.split("://", 1)[-1].rstrip("/")
+    return [*CHROMIUM_ARGS, *QUIET_ARGS, f"--proxy-server={DEAD_PROXY}",
+            f"--proxy-bypass-list=<-loopback>;{hostport}",
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 
 
 def find_chromium() -> str | None:
@@ -70,9 +92,12 @@ def _shoot(site_dir: Path, out: Path, chromium: str, wait_ms: int, sync_playwrig
 
     out.parent.mkdir(parents=True, exist_ok=True)
     with serve(site_dir) as server, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        origin = server.url.rstrip("/")
+        browser = p.chromium.launch(executable_path=chromium, args=confined_args(origin))
         try:
             page = browser.new_page(viewport={"width": 960, "height": 600})
+            page.route("**/*", lambda route: route.continue_()
+                       if route.request.url.startswith(origin + "/") else route.abort())
             page.goto(server.url, wait_until="load")
             try:
                 page.wait_for_function("() => (window.__gallery && window.__gallery.ready) || "

@@ -24,6 +24,10 @@ DEFAULT_CALL_ATTEMPTS = 3
 DEFAULT_RETRY_BACKOFF_S = 1.0
 DEFAULT_MODEL_TIMEOUT_S = 120.0
 DEFAULT_MAX_TOKENS = 2048
+DEFAULT_CODE_CPU_S = 60.0
+DEFAULT_CODE_WALL_S = 120.0
+DEFAULT_CODE_MEMORY_MB = 2048
+DEFAULT_CODE_OUTPUT_CHARS = 50_000
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,12 @@ class Settings:
         max_tokens: the most tokens the model may write in one step.
         context_window: the model's context window in tokens; None: ask the server, else
             assume 8192.
+        retry_backoff_s: the client's first wait before retrying a transport fault (doubles).
+        code_cpu_s: CPU seconds one step of agent code may use.
+        code_wall_s: seconds one step of agent code may take (time in tools not counted).
+        code_memory_mb: the address space of the process running agent code, MiB.
+        code_output_chars: printed output kept per step of agent code.
+        code_jail: confine the agent-code process with the OS jail where there is one.
         token: the Hugging Face token, or None (kept out of ``repr``).
     """
 
@@ -75,6 +85,11 @@ class Settings:
     model_timeout: float = DEFAULT_MODEL_TIMEOUT_S
     max_tokens: int = DEFAULT_MAX_TOKENS
     context_window: int | None = None
+    code_cpu_s: float = DEFAULT_CODE_CPU_S
+    code_wall_s: float = DEFAULT_CODE_WALL_S
+    code_memory_mb: int = DEFAULT_CODE_MEMORY_MB
+    code_output_chars: int = DEFAULT_CODE_OUTPUT_CHARS
+    code_jail: bool = True
     token: str | None = field(default=None, repr=False, compare=False)
 
     def with_(self, **changes: object) -> Settings:

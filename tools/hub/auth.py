@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from spacesmith.tools.redact import register
+
 HF_SUFFIXES = (".huggingface.co", ".hf.space")
 
 
@@ -33,6 +35,7 @@ def get_token() -> str | None:
     for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
         value = os.environ.get(name, "").strip()
         if value:
+            register(value)
             return value
     path = os.environ.get("HF_TOKEN_PATH")
     if not path:
@@ -43,6 +46,7 @@ def get_token() -> str | None:
         value = Path(path).read_text(encoding="utf-8").strip()
     except OSError:
         return None
+    register(value)
     return value or None
 
 
