@@ -17,6 +17,10 @@ from typing import Any, TextIO
 
 MASK = "***"
 TOKEN_SHAPE = re.compile(r"hf_[A-Za-z0-9]{20,}")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # cannot be encoded: a report or request dies
+# terminal commands (ESC, CSI, BEL, …) and bidi overrides that text from agent code or a
+# Space could carry into a person's terminal or report
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _secrets: set[str] = set()
 _lock = threading.Lock()
 
@@ -29,11 +33,21 @@ def register(secret: str | None) -> None:
 
 
 def scrub(text: str) -> str:
-    """``text`` with every registered secret and token-shaped string replaced by ``***``."""
+    """``text`` with every registered secret and token-shaped string replaced by ``***``
+    (and lone surrogates, which no encoder takes, by U+FFFD)."""
+    if LONE_SURROGATE.search(text):
+        text = LONE_SURROGATE.sub("\ufffd", text)
     for secret in sorted(_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, MASK)
     return TOKEN_SHAPE.sub(MASK, text) if "hf_" in text else text
+
+
+def plain(text: str) -> str:
+    """:func:`scrub`, and control characters shown as escapes (``\\x1b``): for text that
+    agent code or a Space wrote, on its way to a model, a report or a terminal."""
+    text = scrub(text)
+    return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def scrub_data(value: Any) -> Any:

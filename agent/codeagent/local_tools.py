@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from smolagents import Tool
 
 from spacesmith.agent.runs.workspace import Workspace
-from spacesmith.tools.errors import AgentError, SiteError
+from spacesmith.tools.errors import AgentError, SiteError, WorkspaceError
 from spacesmith.tools.text import slugify
 
 WEB_FORMAT = ".spz"
@@ -237,9 +237,18 @@ class DeploySiteTool(_Tool):
         return self._deploy(self.workspace.site_dir, space_id)
 
 
+MAX_WRITE_BYTES = 5 << 20  # one write_file
+MAX_WRITTEN_BYTES = 50 << 20  # all write_file calls of a run
+# what the tools own: a page written by hand is no gallery, a hand-made journal no record
+OWNED = ("site", "cache", "splats", ".undo", "gallery.json", "journal.jsonl", "report.md",
+         "report.json", "session.json", "chat_history.txt")
+
+
 class WriteFileTool(_Tool):
     name = "write_file"
-    description = "Write text to a file inside the workspace (the only way to write files)."
+    description = ("Write text to a file inside the workspace (the only way to write files; "
+                   "notes and data of your own, not site/, cache/, splats/ or gallery.json, "
+                   "which build_site and the other tools write).")
     inputs: ClassVar[Inputs] = {
         "path": {"type": "string", "description": "a path relative to the workspace"},
         "content": {"type": "string", "description": "the text to write"},
@@ -248,10 +257,23 @@ class WriteFileTool(_Tool):
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
+        self.written = 0
         super().__init__()
 
     def forward(self, path: str, content: str) -> str:
-        target = self.workspace.write_text(path, str(content))
+        data = str(content).encode("utf-8", "replace")
+        target = self.workspace.resolve(path)
+        top = self.workspace.relative(target).split("/")[0]
+        if top in OWNED:
+            raise WorkspaceError(f"write_file may not write {top!r}: the tools own it",
+                                 hint="change the gallery with build_site(...)")
+        if len(data) > MAX_WRITE_BYTES or self.written + len(data) > MAX_WRITTEN_BYTES:
+            raise WorkspaceError(
+                f"write_file is capped at {MAX_WRITE_BYTES >> 20} MiB a file and "
+                f"{MAX_WRITTEN_BYTES >> 20} MiB a run ({self.written >> 20} MiB written so far)",
+                hint="write less")
+        self.workspace.write_bytes(target, data)
+        self.written += len(data)
         return f"wrote {self.workspace.relative(target)} ({len(str(content))} chars)"
 
 
@@ -278,10 +300,13 @@ class GiveUpTool(_Tool):
         return "noted: the goal is not reached; now call final_answer(reason)"
 
 
+MAX_LOOKS = 4  # pictures attached to one step at most (the latest)
+
+
 class LookAtTool(_Tool):
     name = "look_at"
     description = ("Attach an image (a generated picture, a screenshot) to your next step so "
-                   "you can see it. Only the latest images are kept.")
+                   f"you can see it. Only the latest {MAX_LOOKS} images are kept.")
     inputs: ClassVar[Inputs] = {"path":
         {"type": "string", "description": "an image file in the workspace"},
     }
@@ -300,6 +325,7 @@ class LookAtTool(_Tool):
             picture = image.convert("RGB")
         picture.thumbnail((768, 768))
         self.pending.append(picture)
+        del self.pending[:-MAX_LOOKS]  # a loop of look_at holds a few pictures, not thousands
         return f"{self.workspace.relative(full)} will be shown to you at the next step"
 
 

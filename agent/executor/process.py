@@ -38,7 +38,7 @@ from smolagents.local_python_executor import CodeOutput, InterpreterError, Pytho
 from spacesmith.agent.executor import wire
 from spacesmith.agent.executor.jail import Confinement
 from spacesmith.tools.errors import AgentError
-from spacesmith.tools.redact import scrub
+from spacesmith.tools.redact import plain, scrub
 
 START_TIMEOUT_S = 60.0
 TICK_S = 0.25  # how often a running step's CPU time and deadline are checked
@@ -338,15 +338,15 @@ class ProcessExecutor(PythonExecutor):  # type: ignore[misc]
             unkept = message.get("unkept")
             self.unkept = [str(n) for n in unkept][:200] if isinstance(unkept, list) else []
             self.state = {k: wire.decode(v) for k, v in self.kept.items()}
-        logs = scrub(str(message.get("logs", "")))
+        logs = plain(str(message.get("logs", "")))
         self.state["_print_outputs"] = logs
         if message["t"] == "error":
-            raise InterpreterError(scrub(str(message.get("message", "the code failed"))))
+            raise InterpreterError(plain(str(message.get("message", "the code failed"))))
         output = wire.decode(message.get("output"))
         if isinstance(output, str):
-            output = scrub(output)
+            output = plain(output)
         elif isinstance(output, wire.Record):
-            output = wire.Record(output.kind, output.attributes, scrub(output.text))
+            output = wire.Record(output.kind, output.attributes, plain(output.text))
         return CodeOutput(output=output, logs=logs, is_final_answer=bool(message.get("final")))
 
     def _call_tool(self, message: dict[str, Any]) -> dict[str, Any]:

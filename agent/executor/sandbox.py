@@ -249,7 +249,13 @@ class SandboxExecutor(LocalPythonExecutor):  # type: ignore[misc]
     """``LocalPythonExecutor`` with the checks described in this module.
 
     It runs inside the agent-code process (:mod:`spacesmith.agent.executor.child`), the
-    second wall behind the process boundary and the OS jail."""
+    second wall behind the process boundary and the OS jail. Agent code imports exactly the
+    modules it is given, not smolagents' built-in list as well (``time``, ``re``, ``queue``
+    and the rest are hang and escape material that glue code does not need)."""
+
+    def __init__(self, additional_authorized_imports: list[str], **kwargs: Any) -> None:
+        super().__init__(additional_authorized_imports, **kwargs)
+        self.authorized_imports = list(additional_authorized_imports)
 
     def __call__(self, code_action: str) -> CodeOutput:
         check_code(code_action)

@@ -15,7 +15,7 @@ from typing import Any
 from smolagents.memory import ActionStep, TaskStep
 
 from spacesmith.agent.runs.workspace import Workspace, atomic_write
-from spacesmith.tools.redact import register, scrub
+from spacesmith.tools.redact import plain, register
 
 MAX_TEXT = 2000
 MAX_MODEL_TEXT = 8000
@@ -186,5 +186,5 @@ def write_report(record: RunRecord, *, token: str | None) -> None:
              "report.md": render_markdown(data)}
     register(token)
     for name, text in texts.items():
-        text = scrub(text)
+        text = plain(text)
         atomic_write(record.workspace.root / name, text.encode("utf-8"))
