@@ -34,6 +34,7 @@ from spacesmith.tools.errors import (
     ParameterError,
     SchemaError,
     SpaceError,
+    SpaceStalledError,
     SpaceTimeoutError,
     TransientSpaceError,
     UploadError,
@@ -49,10 +50,16 @@ from spacesmith.tools.spaces.filedata import (
     safe_name,
     unwrap_updates,
 )
-from spacesmith.tools.spaces.http_errors import error_from_event, raise_for_status, transport_error
+from spacesmith.tools.spaces.http_errors import (
+    error_from_event,
+    plain,
+    raise_for_status,
+    transport_error,
+)
 from spacesmith.tools.spaces.retry import Deadline, RetryPolicy, with_retries
 from spacesmith.tools.spaces.schema import Endpoint, bind_arguments, parse_info, positional_data
-from spacesmith.tools.spaces.sse import DeadlineWatchdog, iter_events
+from spacesmith.tools.spaces.sse import DeadlineWatchdog, ServerEvent, iter_events
+from spacesmith.tools.spaces.stall import CallWatch, StallPolicy
 from spacesmith.tools.spaces.transfer import download, is_remote, remote_filedata
 
 DEFAULT_TIMEOUT_S = 600.0
@@ -62,17 +69,25 @@ MAX_DOWNLOAD_BYTES = 1 << 30
 REQUEST_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = "spacesmith/0.1 (+https://github.com/spacesmith)"
 STAGES = ("started", "queued", "running", "generating", "retrying", "done", "failed")
+SHOW_EVERY_S = 15.0  # a call whose state does not change is still shown this often
 
 
 @dataclass(frozen=True)
 class ProgressEvent:
-    """What a call is doing; ``stage`` is one of ``STAGES``, ``wait_s`` set on ``retrying``."""
+    """What a call is doing; ``stage`` is one of ``STAGES``, ``wait_s`` set on ``retrying``.
+
+    ``call`` names the call when the caller gave it a label (``"splat 3/6"``); ``detail``
+    says where it stands (``queued #2 of 5``, ``running for 40 s``); ``elapsed_s`` is the
+    time since the call started (on ``done``, its whole duration).
+    """
 
     space: str
     endpoint: str | None
     stage: str
     detail: str = ""
     wait_s: float | None = None
+    call: str | None = None
+    elapsed_s: float | None = None
 
 
 ProgressHook = Callable[[ProgressEvent], None]
@@ -150,6 +165,7 @@ class SpaceClient:
         self._progress = progress
         self._owns_http = owns_http
         self._style: CallStyle = spec.call_style
+        self._queue_stream = True  # until the Space shows it has no queue stream
 
     def __repr__(self) -> str:  # no token in here, ever
         return f"SpaceClient({self.spec.space!r}, endpoints={sorted(self.endpoints)})"
@@ -241,6 +257,9 @@ class SpaceClient:
         *,
         out_dir: Path,
         timeout: float | None = None,
+        stall: StallPolicy | None = None,
+        expected_s: float | None = None,
+        label: str | None = None,
     ) -> CallResult:
         """Call an endpoint and download the files it returns.
 
@@ -250,6 +269,10 @@ class SpaceClient:
                 Path, uploaded), an http(s) URL, or a FileData dict.
             out_dir: where downloaded files go (created if missing).
             timeout: the overall deadline in seconds, retries included (default 600).
+            stall: give the call up when it shows no progress for this policy's budget
+                (see :mod:`spacesmith.tools.spaces.stall`); ``None``: only the deadline.
+            expected_s: how long the caller expects the call to take (earlier calls).
+            label: names the call in progress events (``"splat 3/6"``).
 
         Returns:
             The outputs, the downloaded files, the time taken and the number of attempts.
@@ -260,40 +283,51 @@ class SpaceClient:
             AppError: the app raised.
             QuotaError: ZeroGPU quota exhausted (``retry_after_s`` says when to retry).
             TransientSpaceError: still busy after the retries.
+            SpaceStalledError: no progress for the stall budget (a stuck worker).
             SpaceTimeoutError: the deadline passed.
         """
         ep = self.endpoint(endpoint)
         deadline = Deadline(DEFAULT_TIMEOUT_S if timeout is None else timeout)
         started = time.perf_counter()
-        self._emit(ep.name, "started")
+        watch = _Watching(stall, expected_s, label)
+        self._emit(ep.name, "started", call=label)
         try:
             bound = bind_arguments(ep, arguments, space=self.spec.space)
             payload = self._prepare_files(ep, bound, deadline)
             raw, attempts = with_retries(
-                lambda: self._submit_and_poll(ep, payload, deadline), policy=self.retry,
-                deadline=deadline, on_retry=self._on_retry(ep.name))
+                lambda: self._submit_and_poll(ep, payload, deadline, watch), policy=self.retry,
+                deadline=deadline, on_retry=self._on_retry(ep.name, label))
             outputs, files = self._download_outputs(ep, unwrap_updates(raw), Path(out_dir),
                                                     deadline)
         except SpaceError as exc:
-            self._emit(ep.name, "failed", exc.message)
+            self._emit(ep.name, "failed", exc.message, call=label)
             raise
         elapsed = time.perf_counter() - started
-        self._emit(ep.name, "done", f"{len(files)} file(s) in {elapsed:.1f} s")
+        self._emit(ep.name, "done", f"{len(files)} file(s) in {elapsed:.1f} s", call=label,
+                   elapsed_s=elapsed)
         return CallResult(self.spec.space, ep.name, outputs, files, elapsed, attempts)
 
     def _emit(self, endpoint: str | None, stage: str, detail: str = "",
-              wait_s: float | None = None) -> None:
+              wait_s: float | None = None, *, call: str | None = None,
+              elapsed_s: float | None = None) -> None:
         if self._progress is not None:
-            self._progress(ProgressEvent(self.spec.space, endpoint, stage, detail, wait_s))
+            self._progress(ProgressEvent(self.spec.space, endpoint, stage, detail, wait_s,
+                                         call=call, elapsed_s=elapsed_s))
 
-    def _on_retry(self, endpoint: str) -> Callable[[SpaceError, int, float], None]:
+    def _on_retry(self, endpoint: str,
+                  label: str | None = None) -> Callable[[SpaceError, int, float], None]:
         def hook(error: SpaceError, attempt: int, wait_s: float) -> None:
-            self._emit(endpoint, "retrying", f"attempt {attempt} failed: {error.message}", wait_s)
+            self._emit(endpoint, "retrying", f"attempt {attempt} failed: {error.message}", wait_s,
+                       call=label)
         return hook
 
-    def _submit_and_poll(self, ep: Endpoint, payload: dict[str, Any], deadline: Deadline) -> Any:
+    def _submit_and_poll(self, ep: Endpoint, payload: dict[str, Any], deadline: Deadline,
+                         watch: _Watching | None = None) -> Any:
+        watch = watch or _Watching(None, None, None)
         event_id = self.submit(ep.name, payload, deadline=deadline)
-        return self.poll(ep.name, event_id, deadline=deadline)
+        self._emit(ep.name, "queued", f"event {event_id}", call=watch.label)
+        return self.poll(ep.name, event_id, deadline=deadline, stall=watch.stall,
+                         expected_s=watch.expected_s, label=watch.label)
 
     def submit(self, endpoint: str, payload: Mapping[str, Any], *,
                deadline: Deadline | None = None) -> str:
@@ -324,11 +358,16 @@ class SpaceClient:
         if not isinstance(event_id, str) or not event_id:
             raise SchemaError("the call answered without an event_id", space=self.spec.space,
                               endpoint=endpoint)
-        self._emit(endpoint, "queued", f"event {event_id}")
         return event_id
 
-    def poll(self, endpoint: str, event_id: str, *, deadline: Deadline | None = None) -> Any:
+    def poll(self, endpoint: str, event_id: str, *, deadline: Deadline | None = None,
+             stall: StallPolicy | None = None, expected_s: float | None = None,
+             label: str | None = None) -> Any:
         """Read one event's result stream, once (a second read would hang), under a deadline.
+
+        The stream is Gradio's queue stream (``GET …/queue/data?session_hash=<event id>``: the
+        same messages as the call route, plus the queue position, the start of the call and
+        its progress); a server without it gets the call route's stream instead.
 
         Returns:
             The output list of the ``complete`` event (or the last ``generating`` one).
@@ -336,38 +375,82 @@ class SpaceClient:
         Raises:
             AppError, QuotaError: the app failed.
             TransientSpaceError: 5xx, a broken stream, or an event the Space does not know.
+            SpaceStalledError: no sign of progress for the ``stall`` budget.
             SpaceTimeoutError: the deadline passed (a hang shows as heartbeats only).
         """
         ep = self.endpoint(endpoint)
         deadline = deadline or Deadline(DEFAULT_TIMEOUT_S)
+        watching = _Watching(stall, expected_s, label)
+        if self._queue_stream:
+            url = f"{self.spec.api_root}/queue/data?session_hash={event_id}"
+            found, result = self._read_stream(ep, url, deadline, watching, queue=True)
+            if found:
+                return result
+            self._queue_stream = False  # an older or a non-Gradio server: the call route
         url = self.spec.poll_url_for(ep.api_name, event_id)
+        return self._read_stream(ep, url, deadline, watching, queue=False)[1]
+
+    def _read_stream(self, ep: Endpoint, url: str, deadline: Deadline, watching: _Watching, *,
+                     queue: bool) -> tuple[bool, Any]:
+        """Read a result stream to its result. ``(False, None)``: no queue stream here."""
         space = self.spec.space
         remaining = deadline.remaining()
         timeout = httpx.Timeout(remaining + 1.0, connect=min(10.0, remaining + 0.1))
         last: Any = None
-        watchdog = None
+        watchdog: DeadlineWatchdog | None = None
+        watch: CallWatch | None = None
+        label = watching.label
         try:
             with self._http.stream("GET", url, headers=self._auth(url), timeout=timeout) as resp:
+                if queue and (resp.status_code in (404, 405) or (
+                        resp.status_code == 200 and not _is_event_stream(resp))):
+                    resp.close()
+                    return False, None
                 if resp.status_code != 200:
                     resp.read()
                     raise_for_status(resp, space=space, endpoint=ep.name, what="poll")
                 watchdog = DeadlineWatchdog(resp, deadline.remaining())
-                self._emit(ep.name, "running")
+                watch = CallWatch(resp, watching.stall, watching.expected_s)
+                if not queue:
+                    self._emit(ep.name, "running", call=label)
+                shown = time.monotonic()
                 events = iter_events(resp.iter_lines())
                 for event in events:
-                    if deadline.expired:
+                    if deadline.expired or watch.stuck:
                         break
-                    if event.name == "complete":
-                        result = last if event.data is None else event.data
+                    message = _as_queue_message(event) if not queue else event.data
+                    if not isinstance(message, dict):
+                        continue
+                    kind = message.get("msg")
+                    output = message.get("output")
+                    progressed = watch.note(message)
+                    if kind in ("process_completed", "process_generating") and not message.get(
+                            "success", True):
+                        raise error_from_event(output, space=space, endpoint=ep.name)
+                    if kind == "process_completed":
+                        data = output.get("data") if isinstance(output, dict) else None
                         watchdog.cancel()
+                        watch.cancel()
                         _drain(resp, events)
-                        return result
-                    if event.name == "generating":
-                        last = event.data
-                        self._emit(ep.name, "generating")
-                    elif event.name == "error":
-                        raise error_from_event(event.data, space=space, endpoint=ep.name)
+                        return True, last if data is None else data
+                    if kind == "process_generating":
+                        last = output.get("data") if isinstance(output, dict) else last
+                        self._emit(ep.name, "generating", call=label)
+                    elif kind == "unexpected_error":
+                        raise TransientSpaceError(
+                            "the Space lost the event (" + plain(str(message.get("message")))
+                            + "); it may have restarted", space=space, endpoint=ep.name)
+                    elif kind == "close_stream":
+                        break
+                    elif progressed or time.monotonic() - shown >= SHOW_EVERY_S:
+                        shown = time.monotonic()
+                        stage = "queued" if watch.stage == "queued" else "running"
+                        self._emit(ep.name, stage, _where(watch), call=label,
+                                   elapsed_s=time.monotonic() - watch.started)
         except httpx.HTTPError as exc:
+            if watch is not None and watch.fired and not deadline.expired:
+                raise SpaceStalledError(watch.stuck_message(), space=space,
+                                        endpoint=ep.name) from exc
             if deadline.expired or (watchdog is not None and watchdog.fired):
                 raise SpaceTimeoutError(f"no result within {deadline.seconds:g} s",
                                         space=space, endpoint=ep.name) from exc
@@ -376,6 +459,10 @@ class SpaceClient:
         finally:
             if watchdog is not None:
                 watchdog.cancel()
+            if watch is not None:
+                watch.cancel()
+        if watch is not None and watch.stuck and not deadline.expired:
+            raise SpaceStalledError(watch.stuck_message(), space=space, endpoint=ep.name)
         if deadline.expired or (watchdog is not None and watchdog.fired):
             raise SpaceTimeoutError(f"no result within {deadline.seconds:g} s (the Space sent "
                                     "only heartbeats)", space=space, endpoint=ep.name)
@@ -529,4 +616,40 @@ def _fetch_endpoints(spec: SpaceSpec, http: httpx.Client, token: str | None,
     data, _ = with_retries(attempt, policy=policy, deadline=deadline)
     return parse_info(data, space=spec.space)
 
+
+@dataclass(frozen=True)
+class _Watching:
+    """What one call is watched with: the stall rule, the expected duration, its label."""
+
+    stall: StallPolicy | None
+    expected_s: float | None
+    label: str | None
+
+
+def _is_event_stream(response: httpx.Response) -> bool:
+    kind = str(response.headers.get("content-type", ""))
+    return kind.split(";")[0].strip().lower() == "text/event-stream"
+
+
+def _as_queue_message(event: ServerEvent) -> dict[str, Any] | None:
+    """A call-route event (``complete``, ``generating``, ``error``, ``heartbeat``) as the
+    queue message it stands for."""
+    if event.name in ("complete", "generating"):
+        kind = "process_completed" if event.name == "complete" else "process_generating"
+        return {"msg": kind, "success": True, "output": {"data": event.data}}
+    if event.name == "error":
+        return {"msg": "process_completed", "success": False, "output": event.data}
+    if event.name == "heartbeat":
+        return {"msg": "heartbeat"}
+    return None
+
+
+def _where(watch: CallWatch) -> str:
+    """Where a call stands, with the Space's estimate: ``queued #2 of 5, about 12 s``."""
+    text = watch.describe()
+    if watch.stage == "queued" and watch.eta_s is not None:
+        text += f", about {watch.eta_s:.0f} s to the result"
+    elif watch.stage == "running" and watch.expected_s is not None:
+        text += f" (expected about {watch.expected_s:.0f} s)"
+    return text
 
