@@ -10,7 +10,7 @@ The goal file (TOML)::
     offline = false                              # optional: true starts the local stand-ins
     [spaces]                                     # optional; Hub id, agents.md URL or base URL
     image = "ideogram-ai/ideogram4"
-    splat = "VAST-AI/TripoSplat"
+    splat = ["VAST-AI/TripoSplat", "other/splat-space"]   # a string, or several sharing the jobs
     [deploy]                                     # optional
     space = "user/monuments-de-paris"
     [limits]                                     # optional, positive numbers
@@ -19,6 +19,8 @@ The goal file (TOML)::
     call_timeout = 900        # seconds, one Space call (a hung Space costs this, no more)
     call_attempts = 3         # tries of a call that failed in a way worth repeating
     retry_backoff_s = 1.0     # first wait before the client retries a busy Space
+    stall_after_s = 120       # a call with no progress for max(this, stall_factor x its
+    stall_factor = 3.0        #   expected time) is given up and its Space set aside
 
 Unknown keys are errors (a typo must not be ignored silently). Exit codes: 0 the goal was
 reached, 1 it was not, 2 the goal file is bad (the message names the key).
@@ -39,7 +41,7 @@ TOP_KEYS = {"goal", "subjects", "model", "api_base", "output", "offline", "space
             "limits", "num_gaussians"}
 TABLES = {"spaces": {"image", "splat"}, "deploy": {"space"},
           "limits": {"max_steps", "max_space_calls", "call_timeout", "call_attempts",
-                     "retry_backoff_s"}}
+                     "retry_backoff_s", "stall_after_s", "stall_factor"}}
 
 
 def _load_toml(text: str) -> dict[str, Any]:
@@ -67,6 +69,22 @@ def _string(data: Mapping[str, Any], key: str, where: str = "") -> str | None:
     if not isinstance(value, str) or not value.strip():
         raise GoalFileError(f"key '{where}{key}' must be a non-empty string, got {value!r}")
     return value.strip()
+
+
+def _spaces(data: Mapping[str, Any], role: str) -> tuple[str, ...]:
+    """``[spaces] image``: a string, or a list of them (several Spaces share the role)."""
+    value = data.get(role)
+    if value is None or isinstance(value, str):
+        one = _string(data, role, "spaces.")
+        return (one,) if one else ()
+    if (not isinstance(value, list) or not value
+            or not all(isinstance(v, str) and v.strip() for v in value)):
+        raise GoalFileError(f"key 'spaces.{role}' must be a Space or a list of Spaces "
+                            f"(non-empty strings), got {value!r}")
+    names = [v.strip() for v in value]
+    if len(set(names)) != len(names):
+        raise GoalFileError(f"key 'spaces.{role}' names a Space twice: {names}")
+    return tuple(names)
 
 
 def _positive(data: Mapping[str, Any], key: str, default: int) -> int:
@@ -134,14 +152,17 @@ def parse_goal_file(path: Path) -> Settings:
     if not out_path.is_absolute():
         out_path = path.resolve().parent / out_path
     limits = tables["limits"]
+    images, splats = _spaces(tables["spaces"], "image"), _spaces(tables["spaces"], "splat")
     settings = Settings(
         goal=goal,
         output=out_path,
         model=_string(data, "model"),
         api_base=_string(data, "api_base"),
         subjects=tuple(s.strip() for s in subjects),
-        image_space=_string(tables["spaces"], "image", "spaces."),
-        splat_space=_string(tables["spaces"], "splat", "spaces."),
+        image_space=images[0] if images else None,
+        more_image_spaces=images[1:],
+        splat_space=splats[0] if splats else None,
+        more_splat_spaces=splats[1:],
         deploy_space=_string(tables["deploy"], "space", "deploy."),
         offline=offline,
         max_steps=_positive(limits, "max_steps", Settings.max_steps),
@@ -149,6 +170,8 @@ def parse_goal_file(path: Path) -> Settings:
         call_timeout=_seconds(limits, "call_timeout", Settings.call_timeout),
         call_attempts=_positive(limits, "call_attempts", Settings.call_attempts),
         retry_backoff_s=_seconds(limits, "retry_backoff_s", Settings.retry_backoff_s),
+        stall_after_s=_seconds(limits, "stall_after_s", Settings.stall_after_s),
+        stall_factor=_seconds(limits, "stall_factor", Settings.stall_factor),
     )
     gaussians = data.get("num_gaussians")
     if gaussians is not None:

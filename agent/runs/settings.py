@@ -22,6 +22,8 @@ DEFAULT_NUM_GAUSSIANS = "32768"
 DEFAULT_CALL_TIMEOUT_S = 900.0
 DEFAULT_CALL_ATTEMPTS = 3
 DEFAULT_RETRY_BACKOFF_S = 1.0
+DEFAULT_STALL_AFTER_S = 120.0
+DEFAULT_STALL_FACTOR = 3.0
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class Settings:
         subjects: an explicit subject list, or empty to let the agent choose.
         image_space: the text-to-image Space (Hub id, agents.md URL or base URL), or None.
         splat_space: the image-to-splat Space, or None.
+        more_image_spaces: further text-to-image Spaces sharing the image role's jobs.
+        more_splat_spaces: further image-to-splat Spaces sharing the splat role's jobs.
         deploy_space: ``owner/name`` of the static Space to deploy to, or None.
         offline: start the local stand-in Spaces instead of reaching the Hub.
         max_steps: the agent's step limit.
@@ -46,6 +50,10 @@ class Settings:
         call_attempts: how many times the harness makes one call when it fails in a way
             worth repeating (an error event, a hang, a corrupt or missing output file).
         retry_backoff_s: the client's first wait before retrying a transport fault (doubles).
+        stall_after_s: a call that shows no progress (queue position, start, progress,
+            output) for ``max(stall_after_s, stall_factor × its expected duration)`` is given
+            up, and its Space set aside (see ``spacesmith.tools.spaces.stall``).
+        stall_factor: see ``stall_after_s``.
         token: the Hugging Face token, or None (kept out of ``repr``).
     """
 
@@ -56,6 +64,8 @@ class Settings:
     subjects: tuple[str, ...] = ()
     image_space: str | None = None
     splat_space: str | None = None
+    more_image_spaces: tuple[str, ...] = ()
+    more_splat_spaces: tuple[str, ...] = ()
     deploy_space: str | None = None
     offline: bool = False
     max_steps: int = DEFAULT_MAX_STEPS
@@ -64,7 +74,15 @@ class Settings:
     call_timeout: float = DEFAULT_CALL_TIMEOUT_S
     call_attempts: int = DEFAULT_CALL_ATTEMPTS
     retry_backoff_s: float = DEFAULT_RETRY_BACKOFF_S
+    stall_after_s: float = DEFAULT_STALL_AFTER_S
+    stall_factor: float = DEFAULT_STALL_FACTOR
     token: str | None = field(default=None, repr=False, compare=False)
+
+    def spaces(self, role: str) -> tuple[str, ...]:
+        """Every Space named for ``role`` ("image" or "splat"), the first one first."""
+        first, more = ((self.image_space, self.more_image_spaces) if role == "image"
+                       else (self.splat_space, self.more_splat_spaces))
+        return (first, *more) if first else tuple(more)
 
     def with_(self, **changes: object) -> Settings:
         """A copy with ``changes`` applied (dataclasses.replace, typed loosely)."""
