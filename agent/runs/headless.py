@@ -182,7 +182,8 @@ def parse_goal_file(path: Path) -> Settings:
 
 
 def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
-                  echo: Callable[[str], None] = print) -> int:
+                  echo: Callable[[str], None] = print,
+                  progress: Callable[[Any], None] | None = None) -> int:
     """Run a goal file to the end and print the report path (or a JSON summary).
 
     Args:
@@ -190,6 +191,7 @@ def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
         as_json: print a JSON summary instead of text lines.
         offline: force the local stand-in Spaces.
         echo: where lines go (stdout).
+        progress: told each Space call's state (the CLI prints plain lines to stderr).
 
     Returns:
         0 when the goal was reached, 1 when not.
@@ -203,7 +205,7 @@ def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
     if offline:
         settings = settings.with_(offline=True)
     with spaces_for(settings) as (resolved, spaces_line):
-        harness = open_harness(resolved)
+        harness = open_harness(resolved, progress=progress)
         try:
             outcome = harness.run(harness.task_for(resolved.goal))
             model_label = harness.model_label
@@ -215,6 +217,7 @@ def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
         "report": str(report), "report_json": str(report.with_suffix(".json")),
         "site": str(outcome.site_dir) if outcome.site_dir else None, "url": outcome.url,
         "model": model_label, "spaces": spaces_line, "elapsed_s": round(outcome.elapsed_s, 2),
+        "error": None if outcome.success else outcome.output,
     }
     if as_json:
         echo(json.dumps(summary, ensure_ascii=False))
