@@ -162,12 +162,10 @@ class CallManyTool(Tool):  # type: ignore[misc]
 class ChainTool(Tool):  # type: ignore[misc]
     name = "chain"
     description = (
-        "Make images and splats pipelined: each call goes to the first role's Space, and each "
-        "result goes on to the next role's Space as soon as it is ready (so the splat Space "
-        "works while later images are still being made). `calls` are the first role's "
-        "argument dicts ({\"prompt\": ...} for \"image\"); `roles` defaults to "
-        "[\"image\", \"splat\"]. Returns one ChainResult (.image, .splat, .steps) per call, "
-        "in order. Finished calls are cached; several Spaces per role share the work."
+        "Images and splats, pipelined: each call goes to the first role's Space and each result "
+        "on to the next role's as soon as it is ready. `calls`: the first role's argument dicts "
+        "({\"prompt\": ...}); `roles` defaults to [\"image\", \"splat\"]. Returns one "
+        "ChainResult (.image, .splat) per call, in order; finished calls are cached."
     )
     inputs: ClassVar[Inputs] = {
         "calls": {"type": "array", "description": "one dict of arguments per item"},

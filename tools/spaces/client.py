@@ -438,8 +438,9 @@ class SpaceClient:
                         self._emit(ep.name, "generating", call=label)
                     elif kind == "unexpected_error":
                         raise TransientSpaceError(
-                            "the Space lost the event (" + plain(str(message.get("message")))
-                            + "); it may have restarted", space=space, endpoint=ep.name)
+                            "the Space does not know this event ("
+                            + plain(str(message.get("message"))) + "); it may have restarted",
+                            space=space, endpoint=ep.name)
                     elif kind == "close_stream":
                         break
                     elif progressed or time.monotonic() - shown >= SHOW_EVERY_S:
