@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import mimetypes
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -34,7 +34,6 @@ from spacesmith.tools.errors import (
     ParameterError,
     SchemaError,
     SpaceError,
-    SpaceStalledError,
     SpaceTimeoutError,
     TransientSpaceError,
     UploadError,
@@ -51,25 +50,21 @@ from spacesmith.tools.spaces.filedata import (
     unwrap_updates,
 )
 from spacesmith.tools.spaces.http_errors import (
-    error_from_event,
-    plain,
     raise_for_status,
     transport_error,
 )
 from spacesmith.tools.spaces.retry import Deadline, RetryPolicy, with_retries
 from spacesmith.tools.spaces.schema import Endpoint, bind_arguments, parse_info, positional_data
-from spacesmith.tools.spaces.sse import DeadlineWatchdog, ServerEvent, iter_events
-from spacesmith.tools.spaces.stall import CallWatch, StallPolicy
+from spacesmith.tools.spaces.stall import StallPolicy
+from spacesmith.tools.spaces.stream import Watching, read_result
 from spacesmith.tools.spaces.transfer import download, is_remote, remote_filedata
 
 DEFAULT_TIMEOUT_S = 600.0
 CONNECT_TIMEOUT_S = 120.0
-DRAIN_S = 2.0
 MAX_DOWNLOAD_BYTES = 1 << 30
 REQUEST_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = "spacesmith/0.1 (+https://github.com/spacesmith)"
 STAGES = ("started", "queued", "running", "generating", "retrying", "done", "failed")
-SHOW_EVERY_S = 15.0  # a call whose state does not change is still shown this often
 
 
 @dataclass(frozen=True)
@@ -289,7 +284,7 @@ class SpaceClient:
         ep = self.endpoint(endpoint)
         deadline = Deadline(DEFAULT_TIMEOUT_S if timeout is None else timeout)
         started = time.perf_counter()
-        watch = _Watching(stall, expected_s, label)
+        watch = Watching(stall, expected_s, label)
         self._emit(ep.name, "started", call=label)
         try:
             bound = bind_arguments(ep, arguments, space=self.spec.space)
@@ -322,8 +317,8 @@ class SpaceClient:
         return hook
 
     def _submit_and_poll(self, ep: Endpoint, payload: dict[str, Any], deadline: Deadline,
-                         watch: _Watching | None = None) -> Any:
-        watch = watch or _Watching(None, None, None)
+                         watch: Watching | None = None) -> Any:
+        watch = watch or Watching(None, None, None)
         event_id = self.submit(ep.name, payload, deadline=deadline)
         self._emit(ep.name, "queued", f"event {event_id}", call=watch.label)
         return self.poll(ep.name, event_id, deadline=deadline, stall=watch.stall,
@@ -380,95 +375,25 @@ class SpaceClient:
         """
         ep = self.endpoint(endpoint)
         deadline = deadline or Deadline(DEFAULT_TIMEOUT_S)
-        watching = _Watching(stall, expected_s, label)
+        watching = Watching(stall, expected_s, label)
         if self._queue_stream:
             url = f"{self.spec.api_root}/queue/data?session_hash={event_id}"
-            found, result = self._read_stream(ep, url, deadline, watching, queue=True)
+            found, result = self._read(ep, url, deadline, watching, queue=True)
             if found:
                 return result
             self._queue_stream = False  # an older or a non-Gradio server: the call route
         url = self.spec.poll_url_for(ep.api_name, event_id)
-        return self._read_stream(ep, url, deadline, watching, queue=False)[1]
+        return self._read(ep, url, deadline, watching, queue=False)[1]
 
-    def _read_stream(self, ep: Endpoint, url: str, deadline: Deadline, watching: _Watching, *,
-                     queue: bool) -> tuple[bool, Any]:
-        """Read a result stream to its result. ``(False, None)``: no queue stream here."""
-        space = self.spec.space
-        remaining = deadline.remaining()
-        timeout = httpx.Timeout(remaining + 1.0, connect=min(10.0, remaining + 0.1))
-        last: Any = None
-        watchdog: DeadlineWatchdog | None = None
-        watch: CallWatch | None = None
-        label = watching.label
-        try:
-            with self._http.stream("GET", url, headers=self._auth(url), timeout=timeout) as resp:
-                if queue and (resp.status_code in (404, 405) or (
-                        resp.status_code == 200 and not _is_event_stream(resp))):
-                    resp.close()
-                    return False, None
-                if resp.status_code != 200:
-                    resp.read()
-                    raise_for_status(resp, space=space, endpoint=ep.name, what="poll")
-                watchdog = DeadlineWatchdog(resp, deadline.remaining())
-                watch = CallWatch(resp, watching.stall, watching.expected_s)
-                if not queue:
-                    self._emit(ep.name, "running", call=label)
-                shown = time.monotonic()
-                events = iter_events(resp.iter_lines())
-                for event in events:
-                    if deadline.expired or watch.stuck:
-                        break
-                    message = _as_queue_message(event) if not queue else event.data
-                    if not isinstance(message, dict):
-                        continue
-                    kind = message.get("msg")
-                    output = message.get("output")
-                    progressed = watch.note(message)
-                    if kind in ("process_completed", "process_generating") and not message.get(
-                            "success", True):
-                        raise error_from_event(output, space=space, endpoint=ep.name)
-                    if kind == "process_completed":
-                        data = output.get("data") if isinstance(output, dict) else None
-                        watchdog.cancel()
-                        watch.cancel()
-                        _drain(resp, events)
-                        return True, last if data is None else data
-                    if kind == "process_generating":
-                        last = output.get("data") if isinstance(output, dict) else last
-                        self._emit(ep.name, "generating", call=label)
-                    elif kind == "unexpected_error":
-                        raise TransientSpaceError(
-                            "the Space does not know this event ("
-                            + plain(str(message.get("message"))) + "); it may have restarted",
-                            space=space, endpoint=ep.name)
-                    elif kind == "close_stream":
-                        break
-                    elif progressed or time.monotonic() - shown >= SHOW_EVERY_S:
-                        shown = time.monotonic()
-                        stage = "queued" if watch.stage == "queued" else "running"
-                        self._emit(ep.name, stage, _where(watch), call=label,
-                                   elapsed_s=time.monotonic() - watch.started)
-        except httpx.HTTPError as exc:
-            if watch is not None and watch.fired and not deadline.expired:
-                raise SpaceStalledError(watch.stuck_message(), space=space,
-                                        endpoint=ep.name) from exc
-            if deadline.expired or (watchdog is not None and watchdog.fired):
-                raise SpaceTimeoutError(f"no result within {deadline.seconds:g} s",
-                                        space=space, endpoint=ep.name) from exc
-            raise transport_error(exc, space=space, endpoint=ep.name, what="poll",
-                                  deadline_passed=False) from exc
-        finally:
-            if watchdog is not None:
-                watchdog.cancel()
-            if watch is not None:
-                watch.cancel()
-        if watch is not None and watch.stuck and not deadline.expired:
-            raise SpaceStalledError(watch.stuck_message(), space=space, endpoint=ep.name)
-        if deadline.expired or (watchdog is not None and watchdog.fired):
-            raise SpaceTimeoutError(f"no result within {deadline.seconds:g} s (the Space sent "
-                                    "only heartbeats)", space=space, endpoint=ep.name)
-        raise TransientSpaceError("the result stream ended without a result", space=space,
-                                  endpoint=ep.name)
+    def _read(self, ep: Endpoint, url: str, deadline: Deadline, watching: Watching, *,
+              queue: bool) -> tuple[bool, Any]:
+        def emit(stage: str, detail: str = "", *, call: str | None = None,
+                 elapsed_s: float | None = None) -> None:
+            self._emit(ep.name, stage, detail, call=call, elapsed_s=elapsed_s)
+
+        return read_result(self._http, url, self._auth(url), space=self.spec.space,
+                           endpoint=ep.name, deadline=deadline, watching=watching, queue=queue,
+                           emit=emit)
 
     # --- HTTP plumbing ---------------------------------------------------------------
 
@@ -583,20 +508,6 @@ class SpaceClient:
             return url
         return self.spec.file_url(str(fd["path"]))  # never fetch a host the Space names
 
-def _drain(response: httpx.Response, rest: Iterator[Any]) -> None:
-    """Read a finished result stream to its end, so its connection goes back to the pool
-    (a new TLS handshake per call costs more than the call on a real Space). Gradio ends the
-    stream right after ``complete``; a server that does not is cut off after 2 s."""
-    watchdog = DeadlineWatchdog(response, DRAIN_S)
-    try:
-        for _ in rest:
-            pass
-    except httpx.HTTPError:
-        pass  # the result is in hand; this connection is simply not reused
-    finally:
-        watchdog.cancel()
-
-
 def _fetch_endpoints(spec: SpaceSpec, http: httpx.Client, token: str | None,
                      policy: RetryPolicy) -> dict[str, Endpoint]:
     deadline = Deadline(CONNECT_TIMEOUT_S)
@@ -616,41 +527,3 @@ def _fetch_endpoints(spec: SpaceSpec, http: httpx.Client, token: str | None,
 
     data, _ = with_retries(attempt, policy=policy, deadline=deadline)
     return parse_info(data, space=spec.space)
-
-
-@dataclass(frozen=True)
-class _Watching:
-    """What one call is watched with: the stall rule, the expected duration, its label."""
-
-    stall: StallPolicy | None
-    expected_s: float | None
-    label: str | None
-
-
-def _is_event_stream(response: httpx.Response) -> bool:
-    kind = str(response.headers.get("content-type", ""))
-    return kind.split(";")[0].strip().lower() == "text/event-stream"
-
-
-def _as_queue_message(event: ServerEvent) -> dict[str, Any] | None:
-    """A call-route event (``complete``, ``generating``, ``error``, ``heartbeat``) as the
-    queue message it stands for."""
-    if event.name in ("complete", "generating"):
-        kind = "process_completed" if event.name == "complete" else "process_generating"
-        return {"msg": kind, "success": True, "output": {"data": event.data}}
-    if event.name == "error":
-        return {"msg": "process_completed", "success": False, "output": event.data}
-    if event.name == "heartbeat":
-        return {"msg": "heartbeat"}
-    return None
-
-
-def _where(watch: CallWatch) -> str:
-    """Where a call stands, with the Space's estimate: ``queued #2 of 5, about 12 s``."""
-    text = watch.describe()
-    if watch.stage == "queued" and watch.eta_s is not None:
-        text += f", about {watch.eta_s:.0f} s to the result"
-    elif watch.stage == "running" and watch.expected_s is not None:
-        text += f" (expected about {watch.expected_s:.0f} s)"
-    return text
-
