@@ -1,7 +1,7 @@
 """Wall time of a six-monument `build` against stand-in Spaces that run one event at a time
-(gradio's default), image 3 s and splat 6 s per call: the pipelined chain, one call at a
-time, the chain with two splat Spaces, each beside the limit computed from the latencies; a
-rebuild after "zoom out" and a rerun served from the cache.
+(gradio's default), image 3 s and splat 6 s per call, each pair in its own process: the
+pipelined chain, one call at a time, the chain with two splat Spaces, each beside the limit
+computed from the latencies; a rebuild after "zoom out" and a rerun served from the cache.
 
     .venv/bin/python benchmarks/bench_build.py [--image-s 3] [--splat-s 6] [--subjects 6]
 
@@ -17,11 +17,15 @@ the real site build.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import platform
+import subprocess
+import sys
 import tempfile
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +35,9 @@ from spacesmith.agent.planner.planner import OfflinePlanner
 from spacesmith.agent.runs.runner import open_harness
 from spacesmith.agent.runs.settings import Settings, from_environment
 from spacesmith.agent.runs.workspace import atomic_write
-from spacesmith.tools.standins import start_standin
 
 GOAL = "build a Paris monuments gallery"
+ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results" / "build.json"
 
 
@@ -47,6 +51,26 @@ class OneAtATime(OfflinePlanner):
         message.content = message.content.replace(
             "res = chain(prompts)", "res = [chain([p])[0] for p in prompts]")
         return message
+
+
+@contextlib.contextmanager
+def served(latency: str) -> Iterator[tuple[str, str]]:
+    """A pair of stand-ins in their own process (``spacesmith spaces serve``), as remote as a
+    real Space: its work does not share this process's interpreter. Yields the base URLs."""
+    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", SPACESMITH_FAULTS="")
+    proc = subprocess.Popen([sys.executable, "-m", "spacesmith", "spaces", "serve",
+                             "--latency", latency], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        urls = [proc.stdout.readline().strip() for _ in range(2)]  # "image: URL/agents.md"
+        if not all(u.startswith(("image: ", "splat: ")) for u in urls):
+            raise SystemExit(f"the stand-ins did not start: {urls!r}")
+        image, splat = (u.split(" ", 1)[1].removesuffix("/agents.md") for u in urls)
+        yield image, splat
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def limit_s(n: int, image_s: float, splat_s: float, splat_spaces: int) -> float:
@@ -85,15 +109,14 @@ def main() -> None:
     args = parser.parse_args()
     n, li, ls = args.subjects, args.image_s, args.splat_s
     rows: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
-        image = stack.enter_context(start_standin("image", latency=li))
-        splat = stack.enter_context(start_standin("splat", latency=ls))
-        splat2 = stack.enter_context(start_standin("splat", latency=ls))
+    profile = f"image={li:g},splat={ls:g}"
+    with tempfile.TemporaryDirectory() as tmp, served(profile) as (image, splat), \
+            served(profile) as (_, splat2):
         subjects = tuple(_subjects(n))
 
         def settings(name: str, *more: str) -> Settings:
             return Settings(goal=GOAL, output=Path(tmp) / name, model="offline",
-                            subjects=subjects, image_space=image.url, splat_space=splat.url,
+                            subjects=subjects, image_space=image, splat_space=splat,
                             more_splat_spaces=more, num_gaussians="32768")
 
         wall, calls, chat = timed_build(settings("chain"))
@@ -114,11 +137,12 @@ def main() -> None:
         chat.harness.close()
         rows.append({"run": "one call at a time", "spaces": "1 image, 1 splat", "wall_s": wall,
                      "limit_s": n * (li + ls), **calls})
-        wall, calls, chat = timed_build(settings("two-splat", splat2.url))
+        wall, calls, chat = timed_build(settings("two-splat", splat2))
         chat.harness.close()
         rows.append({"run": "chain, two splat Spaces", "spaces": "1 image, 2 splat",
                      "wall_s": wall, "limit_s": limit_s(n, li, ls, 2), **calls})
     result = {"image_s": li, "splat_s": ls, "subjects": n, "concurrency": 1,
+              "load_average": os.getloadavg(), "cpus": os.cpu_count(),
               "num_gaussians": "32768", "python": platform.python_version(),
               "machine": platform.machine(), "rows": rows}
     atomic_write(RESULTS, (json.dumps(result, indent=2) + "\n").encode())
