@@ -122,8 +122,9 @@ class ChainResult:
         return found[-1] if found else None
 
     def __repr__(self) -> str:
-        how = ", ".join("cached" if s.cached else f"{s.elapsed_s:.1f}s" for s in self.steps)
-        return f"ChainResult(image={self.image!r}, splat={self.splat!r}, {how})"
+        how = ", ".join(f"{s.tool} " + ("cached" if s.cached else f"{s.elapsed_s:.1f}s")
+                        for s in self.steps)
+        return f"ChainResult(image={self.image!r}, splat={self.splat!r}; {how})"
 
     __str__ = __repr__
 
