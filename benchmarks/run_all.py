@@ -127,7 +127,9 @@ def rows_faults(d: dict[str, Any]) -> list[Row]:
     return [
         (f"{d['items']}-monument builds at {d['rate'] * 100:.0f}% faults per call, "
          f"{d.get('per_role', 1)} Space(s) per role, call_timeout "
-         f"{d['limits']['call_timeout']:g} s, hangs {d['faults']['hang_s']:g} s",
+         f"{d['limits']['call_timeout']:g} s, hangs "
+         + ("until the client gives up" if d["faults"]["hang_s"] == float("inf")
+            else f"{d['faults']['hang_s']:g} s"),
          f"{faulty['succeeded']}/{faulty['runs']} correct sites, "
          f"median {_s(faulty['wall_median_s'])}, {faulty['retries']} retries",
          "fault-free builds", f"{base['succeeded']}/{base['runs']}, "
