@@ -44,7 +44,10 @@ def test_a_queued_call_whose_position_moves_is_not_cut(tmp_path: Path,
             results = list(pool.map(call, range(6)))
     assert all(r.files for r in results)
     # the last call waited far longer than the stall budget, and was not cut
-    assert max(r.elapsed_s for r in results) > policy.floor_s
+    slowest = max(results, key=lambda r: r.elapsed_s)
+    assert slowest.elapsed_s > policy.floor_s
+    # the time the Space worked on it leaves the queue wait out (it feeds later budgets)
+    assert slowest.run_s is not None and slowest.run_s < slowest.elapsed_s / 2
     ranks = [int(e.detail.split("#")[1].split()[0].rstrip(",")) for e in events
              if e.stage == "queued" and e.detail.startswith("queued #")]
     assert max(ranks) >= 3 and 1 in ranks, ranks  # calls waited, and saw the queue move

@@ -276,7 +276,10 @@ class SpaceSession:
                     time.sleep(wait)
                 continue
             attempts += result.attempts
-            self._saw(ident, endpoint.name, result.elapsed_s)
+            # the time the Space spent on it, not the wait in its queue (a call queued behind
+            # a hang must not stretch the stall budget of every later call)
+            run_s = getattr(result, "run_s", None)
+            self._saw(ident, endpoint.name, run_s if run_s else result.elapsed_s)
             # the files are durably in the cache: only now is the call recorded finished
             self._record(tool, space, endpoint.name, key, cached=False,
                          elapsed_s=result.elapsed_s, attempts=attempts, recalls=recall - 1)

@@ -100,6 +100,8 @@ class CallResult:
         files: the downloaded files, in output order.
         elapsed_s: wall time of the whole call, retries included.
         attempts: how many times the call was submitted.
+        run_s: how long the Space worked on the last attempt (from its start to the
+            result, queue wait excluded), when the Space said when it started.
     """
 
     space: str
@@ -108,6 +110,7 @@ class CallResult:
     files: list[Path]
     elapsed_s: float
     attempts: int
+    run_s: float | None = None
 
     def __repr__(self) -> str:
         shown = [_short(v) for v in self.outputs]
@@ -298,9 +301,11 @@ class SpaceClient:
             self._emit(ep.name, "failed", exc.message, call=label)
             raise
         elapsed = time.perf_counter() - started
+        running = watch.marks.get("running")
+        run_s = time.monotonic() - running if running is not None else None
         self._emit(ep.name, "done", f"{len(files)} file(s) in {elapsed:.1f} s", call=label,
                    elapsed_s=elapsed)
-        return CallResult(self.spec.space, ep.name, outputs, files, elapsed, attempts)
+        return CallResult(self.spec.space, ep.name, outputs, files, elapsed, attempts, run_s)
 
     def _emit(self, endpoint: str | None, stage: str, detail: str = "",
               wait_s: float | None = None, *, call: str | None = None,
@@ -321,8 +326,7 @@ class SpaceClient:
         watch = watch or Watching(None, None, None)
         event_id = self.submit(ep.name, payload, deadline=deadline)
         self._emit(ep.name, "queued", f"event {event_id}", call=watch.label)
-        return self.poll(ep.name, event_id, deadline=deadline, stall=watch.stall,
-                         expected_s=watch.expected_s, label=watch.label)
+        return self._poll(ep, event_id, deadline, watch)
 
     def submit(self, endpoint: str, payload: Mapping[str, Any], *,
                deadline: Deadline | None = None) -> str:
@@ -375,7 +379,9 @@ class SpaceClient:
         """
         ep = self.endpoint(endpoint)
         deadline = deadline or Deadline(DEFAULT_TIMEOUT_S)
-        watching = Watching(stall, expected_s, label)
+        return self._poll(ep, event_id, deadline, Watching(stall, expected_s, label))
+
+    def _poll(self, ep: Endpoint, event_id: str, deadline: Deadline, watching: Watching) -> Any:
         if self._queue_stream:
             url = f"{self.spec.api_root}/queue/data?session_hash={event_id}"
             found, result = self._read(ep, url, deadline, watching, queue=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
@@ -34,11 +34,13 @@ class Emit(Protocol):
 
 @dataclass(frozen=True)
 class Watching:
-    """What one call is watched with: the stall rule, the expected duration, its label."""
+    """What one call is watched with: the stall rule, the expected duration, its label;
+    ``marks`` records when the Space started running it (``"running"``, monotonic)."""
 
     stall: StallPolicy | None
     expected_s: float | None
     label: str | None
+    marks: dict[str, float] = field(default_factory=dict)
 
 
 def is_event_stream(response: httpx.Response) -> bool:
@@ -103,6 +105,7 @@ def read_result(http: httpx.Client, url: str, headers: dict[str, str], *, space:
             watchdog = DeadlineWatchdog(resp, deadline.remaining())
             watch = CallWatch(resp, watching.stall, watching.expected_s)
             if not queue:
+                watching.marks["running"] = time.monotonic()
                 emit("running", call=label)
             shown = time.monotonic()
             events = iter_events(resp.iter_lines())
@@ -137,6 +140,8 @@ def read_result(http: httpx.Client, url: str, headers: dict[str, str], *, space:
                 elif progressed or time.monotonic() - shown >= SHOW_EVERY_S:
                     shown = time.monotonic()
                     stage = "queued" if watch.stage == "queued" else "running"
+                    if stage == "running" and watch.running_since is not None:
+                        watching.marks["running"] = watch.running_since
                     emit(stage, where(watch), call=label,
                                elapsed_s=time.monotonic() - watch.started)
     except httpx.HTTPError as exc:
