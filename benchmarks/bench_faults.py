@@ -1,13 +1,17 @@
 """Fault injection: N headless six-monument builds against stand-ins that fail at a given rate.
 
     .venv/bin/python benchmarks/bench_faults.py [--runs 100] [--rate 0.3] [--workers 2]
+        [--per-role 2]
 
 Every run is ``spacesmith run GOAL.toml`` in process (the same function the CLI calls), in
 its own workspace, against stand-in Spaces that inject every fault kind (503, 500, error
 events, quota errors, hangs, slow calls, truncated downloads, a corrupt PLY from the splat
-Space) at ``--rate`` per injection point. Hangs last longer than the per-call deadline
-(``[limits] call_timeout``), so each costs one deadline. Fault-free baseline builds run in the
-same workers, interleaved, on their own stand-ins.
+Space) at ``--rate`` per injection point. The stand-ins run one event at a time, as real
+Spaces do, and ``--per-role`` of them play each role, each with its own dice. The limits are
+the defaults (``call_timeout`` 900 s, stall budget max(120 s, 3x expected)), and a hang lasts
+until the client gives up, so a hang costs one stall budget: the call moves to the other Space
+of the role, and the hung one is set aside. Fault-free baseline builds run in the same
+workers, interleaved, on their own stand-ins.
 
 A run counts as a success only when its files say so: ``site/index.html`` exists, the gallery
 has six items, and every item's web splat reads, stands upright and has a sane Gaussian count.
@@ -59,13 +63,13 @@ def _one_run(job: dict[str, Any], spaces: Any, clean: Any, root: Path) -> dict[s
     workspace = root / f"run-{job['index']:03d}"
     goal = root / f"goal-{job['index']:03d}.toml"
     limits = {k: job[k] for k in ("call_timeout", "call_attempts", "retry_backoff_s")}
-    goal.write_text(goal_toml(image=spaces.image_url, splat=spaces.splat_url,
+    goal.write_text(goal_toml(image=spaces.image_urls, splat=spaces.splat_urls,
                               output=workspace, num_gaussians=job["num_gaussians"], **limits),
                     encoding="utf-8")
-    before = len(spaces.image.faults.injected), len(spaces.splat.faults.injected)
+    before = [len(server.faults.injected) for server in spaces.servers]
     summary, wall = _build(goal)
-    injected = Counter(spaces.image.faults.injected[before[0]:]
-                       + spaces.splat.faults.injected[before[1]:])
+    injected = Counter(kind for server, n in zip(spaces.servers, before, strict=True)
+                       for kind in server.faults.injected[n:])
     problems = site_problems(workspace, items=ITEMS, max_count=int(job["num_gaussians"]))
     events = journal(workspace)
     row: dict[str, Any] = {
@@ -81,7 +85,7 @@ def _one_run(job: dict[str, Any], spaces: Any, clean: Any, root: Path) -> dict[s
     row["message_names_space"] = "Space '" in message
     # nothing lost: a rerun on fault-free stand-ins reuses every call this run finished
     done = finished_keys(events)
-    goal.write_text(goal_toml(image=clean.image_url, splat=clean.splat_url, output=workspace,
+    goal.write_text(goal_toml(image=clean.image_urls, splat=clean.splat_urls, output=workspace,
                               num_gaussians=job["num_gaussians"], **limits), encoding="utf-8")
     rerun, _ = _build(goal)
     after = journal(workspace)[len(events):]
@@ -93,6 +97,33 @@ def _one_run(job: dict[str, Any], spaces: Any, clean: Any, root: Path) -> dict[s
     return row
 
 
+class Group:
+    """``per_role`` image and ``per_role`` splat stand-ins, each with its own dice."""
+
+    def __init__(self, per_role: int, dice: Any) -> None:
+        from spacesmith.tools.standins import start_standin
+
+        self.servers: list[Any] = []
+        try:
+            for k in range(per_role):
+                self.servers.append(start_standin("image", faults=dice(2 * k)))
+                self.servers.append(start_standin("splat", faults=dice(2 * k + 1)))
+        except BaseException:
+            self.__exit__()
+            raise
+        images = [s.url for s in self.servers[0::2]]
+        splats = [s.url for s in self.servers[1::2]]
+        self.image_urls: Any = images if per_role > 1 else images[0]
+        self.splat_urls: Any = splats if per_role > 1 else splats[0]
+
+    def __enter__(self) -> Group:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for server in self.servers:
+            server.close()
+
+
 def worker(jobs: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
     """Run ``jobs`` one after another on this process's stand-ins (faulty and clean)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -101,14 +132,17 @@ def worker(jobs: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 1)  # smolagents logs each failed step and Gradio a traceback for every
     os.dup2(quiet, 2)  # injected error; the rows and the table say it all
-    from spacesmith.tools.standins import Faults, start_standins
+    from spacesmith.tools.standins import Faults
 
     first = jobs[0]
-    faults = Faults(rate=first["fault_rate"], seed=seed, hang_s=first["hang_s"],
-                    slow_s=first["slow_s"], quota_wait_s=first["quota_wait_s"])
     rows = []
+
+    def dice(k: int) -> Faults:
+        return Faults(rate=first["fault_rate"], seed=seed * 100 + k, hang_s=first["hang_s"],
+                      slow_s=first["slow_s"], quota_wait_s=first["quota_wait_s"])
+
     with tempfile.TemporaryDirectory(prefix="bench-faults-") as tmp, \
-            start_standins(faults=faults) as spaces, start_standins(faults=0.0) as clean, \
+            Group(first["per_role"], dice) as spaces, Group(1, lambda k: Faults()) as clean, \
             contextlib.redirect_stderr(io.StringIO()):
         for job in jobs:
             row = _one_run(job, spaces if job["rate"] > 0 else clean, clean, Path(tmp))
@@ -143,10 +177,13 @@ def main() -> None:
     parser.add_argument("--baseline", type=int, default=6, help="fault-free runs")
     parser.add_argument("--workers", type=int, default=2, help="processes running builds")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--call-timeout", type=float, default=5.0)
+    parser.add_argument("--per-role", type=int, default=2,
+                        help="stand-in Spaces per role, each with its own faults")
+    parser.add_argument("--call-timeout", type=float, default=900.0)
     parser.add_argument("--call-attempts", type=int, default=3)
-    parser.add_argument("--retry-backoff", type=float, default=0.2)
-    parser.add_argument("--hang-s", type=float, default=8.0, help="a hang lasts this long")
+    parser.add_argument("--retry-backoff", type=float, default=1.0)
+    parser.add_argument("--hang-s", type=float, default=math.inf,
+                        help="a hang lasts this long (default: until the client gives up)")
     parser.add_argument("--slow-s", type=float, default=1.0, help="a slow call is this late")
     parser.add_argument("--quota-wait", type=int, default=1, help="a quota error's wait, s")
     parser.add_argument("--num-gaussians", default="32768")
@@ -156,7 +193,7 @@ def main() -> None:
     common = {"fault_rate": args.rate, "call_timeout": args.call_timeout,
               "call_attempts": args.call_attempts, "retry_backoff_s": args.retry_backoff,
               "hang_s": args.hang_s, "slow_s": args.slow_s, "quota_wait_s": args.quota_wait,
-              "num_gaussians": args.num_gaussians}
+              "num_gaussians": args.num_gaussians, "per_role": args.per_role}
     jobs = [{"index": i, "rate": args.rate, **common} for i in range(args.runs)]
     # baseline runs spread evenly through the faulty ones, so both see the same machine load
     step = max(1, args.runs // max(1, args.baseline))
@@ -177,7 +214,7 @@ def main() -> None:
     faulty = sorted((r for r in rows if r["rate"] > 0), key=lambda r: r["index"])
     base = sorted((r for r in rows if r["rate"] == 0), key=lambda r: r["index"])
     f_sum, b_sum = _summary(faulty), _summary(base)
-    failures = [{"run": r["index"], "message": r.get("message", ""),
+    failures = [{"run": r["index"], "wall_s": r["wall_s"], "message": r.get("message", ""),
                  "problems": r["problems"], "one_line": r.get("message_one_line"),
                  "names_space": r.get("message_names_space"),
                  "rerun_success": r.get("rerun_success"), "lost_calls": r.get("lost_calls")}
@@ -186,6 +223,7 @@ def main() -> None:
              if f_sum["wall_mean_s"] is not None and b_sum["wall_mean_s"] is not None else None)
     result = {
         "rate": args.rate, "seed": args.seed, "workers": args.workers,
+        "per_role": args.per_role,
         "limits": {"call_timeout": args.call_timeout, "call_attempts": args.call_attempts,
                    "retry_backoff_s": args.retry_backoff},
         "faults": {"hang_s": args.hang_s, "slow_s": args.slow_s,
@@ -209,7 +247,8 @@ def render_table(result: dict[str, Any]) -> str:
     """The results as a Markdown table (and the failures, one line each)."""
     f, b = result["faulty"], result["baseline"]
     lines = [
-        f"Six-monument builds, every fault kind at {result['rate']:.0%} per injection point "
+        f"Six-monument builds, {result.get('per_role', 1)} Space(s) per role, one event at a "
+        f"time each, every fault kind at {result['rate']:.0%} per injection point "
         f"(call_timeout {result['limits']['call_timeout']:g} s, hang "
         f"{result['faults']['hang_s']:g} s, slow {result['faults']['slow_s']:g} s)",
         "",
@@ -226,7 +265,8 @@ def render_table(result: dict[str, Any]) -> str:
     ]
     for fail in result["failures"]:
         lost = fail["lost_calls"]
-        lines.append(f"- run {fail['run']} failed: {fail['message'] or fail['problems']} "
+        lines.append(f"- run {fail['run']} failed after {fail.get('wall_s', 0):.0f} s: "
+                     f"{fail['message'] or fail['problems']} "
                      f"(rerun {'ok' if fail['rerun_success'] else 'FAILED'}, "
                      f"{len(lost) if lost is not None else '?'} finished calls lost)")
     return "\n".join(lines)

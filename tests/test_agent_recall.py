@@ -65,7 +65,7 @@ class FakeClient:
     endpoints: dict[str, Any] = field(default_factory=lambda: {"/generate": Endpoint()})
 
     def call(self, endpoint: str, arguments: Any, *, out_dir: Path,
-             timeout: float | None) -> Result:
+             timeout: float | None, **watch: Any) -> Result:
         step = self.script[min(self.calls, len(self.script) - 1)]
         self.calls += 1
         if isinstance(step, SpaceError):

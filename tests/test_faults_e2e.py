@@ -40,7 +40,10 @@ def build(tmp_path: Path, spaces: Standins, subjects: tuple[str, ...],
 
 @pytest.fixture
 def faulty(request: pytest.FixtureRequest) -> Iterator[Standins]:
-    with start_standins(faults=request.param) as spaces:
+    # eight events at once: these tests catch hangs with a short call_timeout, which every
+    # call queued behind a hang would also reach on a one-at-a-time Space (the stall tests in
+    # test_spaces_as_they_are.py cover that case)
+    with start_standins(faults=request.param, concurrency=8) as spaces:
         yield spaces
 
 

@@ -75,8 +75,11 @@ def test_run_exit_0_writes_the_report(tmp_path: Path, agent_spaces: Standins,
     path = write(tmp_path, GOOD.format(image=agent_spaces.image_url,
                                        splat=agent_spaces.splat_url))
     assert main(["run", str(path), "--json"]) == 0
-    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert summary["success"] is True
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out.strip().splitlines()[-1])
+    assert summary["success"] is True and summary["error"] is None
+    # progress: plain lines on stderr, each call's state (not a terminal here)
+    assert "[spaces] splat 2/2 · 127.0.0.1:" in captured.err and "done in" in captured.err
     report = Path(summary["report"])
     assert report == tmp_path / "runs" / "paris" / "report.md" and report.is_file()
     data = json.loads(Path(summary["report_json"]).read_text())

@@ -89,7 +89,7 @@ def test_read_turn_finds_the_latest_task_phases_and_error() -> None:
     assert turn.phases == ("images", "splats")
     assert turn.last_error == "AppError: boom"
     phase, _, code = next_step(turn)
-    assert phase == "splats" and "call_many(\"splat\"" in code
+    assert phase == "splats" and "res = chain(prompts)" in code
     messages.append(_msg(MessageRole.USER, "New task:\nzoom out"))
     turn = read_turn(messages)
     assert turn.task == "zoom out" and turn.phases == () and turn.last_error is None
@@ -111,5 +111,6 @@ def test_generate_returns_code_and_token_counts() -> None:
     planner = OfflinePlanner()
     reply = planner.generate([_msg(MessageRole.USER, "New task:\nbuild a Rome gallery")])
     assert reply.role == MessageRole.ASSISTANT
-    assert "<code>" in reply.content and "[phase: images]" in reply.content
+    assert "<code>" in reply.content and "[phase: splats]" in reply.content
+    assert "res = chain(prompts)" in reply.content  # images go on to the splat Space at once
     assert reply.token_usage is not None and reply.token_usage.output_tokens > 0

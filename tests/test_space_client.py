@@ -43,7 +43,9 @@ def test_v2_call_on_the_image_standin(standins: Any, tmp_path: Path) -> None:
     from PIL import Image
 
     assert Image.open(result.files[0]).size == (256, 320)
-    assert [e.stage for e in events] == ["started", "queued", "running", "done"]
+    stages = [e.stage for e in events]  # the queue may report the call's place more than once
+    assert [s for i, s in enumerate(stages) if not i or stages[i - 1] != s] == [
+        "started", "queued", "running", "done"]
     assert result.attempts == 1
     text = repr(result)
     assert text.startswith("CallResult(space=") and "image.png" in text and "\n" not in text

@@ -21,6 +21,7 @@ are mapped once, at the boundary, to the most specific class below and raised
     │   ├── TransientSpaceError          429, 503, 5xx, connection errors (retried);
     │   │                                carries retry_after_s from Retry-After
     │   ├── SpaceTimeoutError            a deadline passed (hang, slow Space)
+    │   │   └── SpaceStalledError        no progress for the stall budget (stuck worker)
     │   ├── QuotaError                   ZeroGPU quota; carries retry_after_s
     │   ├── AppError                     the app raised (gr.Error or any exception)
     │   ├── UploadError                  an upload was refused or answered empty
@@ -134,6 +135,13 @@ class TransientSpaceError(SpaceError):
 
 class SpaceTimeoutError(SpaceError):
     default_hint = "raise --timeout or try again when the Space is less busy"
+
+
+class SpaceStalledError(SpaceTimeoutError):
+    """A call showed no progress (queue position, start, progress, output) for its stall
+    budget: the Space's worker is stuck. The run sets such a Space aside."""
+
+    default_hint = "name another Space for the role, or try later"
 
 
 class QuotaError(SpaceError):

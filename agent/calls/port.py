@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # the client pulls in httpx: the CLI's cold start must not pa
     from spacesmith.tools.spaces.agents_md import SpaceSpec
     from spacesmith.tools.spaces.client import CallResult, ProgressEvent
     from spacesmith.tools.spaces.schema import Endpoint
+    from spacesmith.tools.spaces.stall import StallPolicy
 
 Progress = Callable[["ProgressEvent"], None]
 
@@ -28,7 +29,8 @@ class SpaceCaller(Protocol):
     def endpoints(self) -> Mapping[str, Endpoint]: ...
 
     def call(self, endpoint: str, arguments: Mapping[str, Any], *, out_dir: Path,
-             timeout: float | None = None) -> CallResult: ...
+             timeout: float | None = None, stall: StallPolicy | None = None,
+             expected_s: float | None = None, label: str | None = None) -> CallResult: ...
 
     def close(self) -> None: ...
 

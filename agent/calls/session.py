@@ -22,6 +22,7 @@ from spacesmith.agent.calls.port import Connector, Progress, SpaceCaller
 from spacesmith.tools.errors import (
     AgentError,
     SpaceError,
+    SpaceStalledError,
     WorkspaceError,
 )
 from spacesmith.tools.spaces.retry import recall_wait
@@ -30,6 +31,7 @@ from spacesmith.tools.splat import SPLAT_SUFFIXES
 if TYPE_CHECKING:
     from spacesmith.tools.spaces.client import CallResult, ProgressEvent
     from spacesmith.tools.spaces.schema import Endpoint
+    from spacesmith.tools.spaces.stall import StallPolicy
 
 
 
@@ -93,13 +95,16 @@ class SpaceSession:
         retry_backoff_s: the client's first wait before retrying a transport fault.
         progress: receives the clients' progress events.
         connector: ``SpaceClient.connect`` or a stand-in with the same signature.
+        stall: when a call with no progress is given up (see
+            :mod:`spacesmith.tools.spaces.stall`); ``None`` leaves only ``timeout``.
     """
 
     def __init__(self, workspace: Path, *, run_id: str, token: str | None, max_calls: int,
                  max_workers: int = 6, timeout: float | None = 900.0, call_attempts: int = 3,
                  retry_backoff_s: float | None = None,
                  progress: Progress | None = None,
-                 connector: Connector | None = None) -> None:
+                 connector: Connector | None = None,
+                 stall: StallPolicy | None = None) -> None:
         self.workspace = workspace.resolve()
         self.run_id = run_id
         self._token = token
@@ -115,6 +120,9 @@ class SpaceSession:
         self.calls_made = 0
         self.calls_cached = 0
         self.recalls = 0
+        self.stall = stall
+        self._durations: dict[tuple[str, str], list[float]] = {}
+        self._aside: dict[str, str] = {}
         self._lock = threading.Lock()
         if connector is None:
             from spacesmith.tools.spaces.client import SpaceClient
@@ -141,8 +149,65 @@ class SpaceSession:
         if self.progress is not None:
             self.progress(event)
 
+    # --- Spaces set aside, expected durations ----------------------------------------------
+
+    def set_aside(self, space: str, reason: str) -> None:
+        """Use ``space`` no more in this run (it hung, or kept failing); ``reason`` says why."""
+        with self._lock:
+            if space in self._aside:
+                return
+            self._aside[space] = reason
+        self.journal.append({"run_id": self.run_id, "kind": "set_aside", "space": space,
+                             "reason": reason})
+
+    def aside_reason(self, space: str) -> str | None:
+        """Why ``space`` was set aside in this run, or None when it is in use."""
+        return self._aside.get(space)
+
+    def expected_s(self, identity: str, endpoint: str) -> float | None:
+        """The longest a finished call to this endpoint took in this run (cached ones
+        included), or None before the first."""
+        seen = self._durations.get((identity, endpoint))
+        return max(seen) if seen else None
+
+    def _saw(self, identity: str, endpoint: str, seconds: float) -> None:
+        if seconds > 0:
+            with self._lock:
+                self._durations.setdefault((identity, endpoint), []).append(seconds)
+
+    # --- calls ------------------------------------------------------------------------
+
+    def lookup(self, tool: str, space: str, endpoint: Endpoint, arguments: Mapping[str, Any],
+               file_params: set[str], *, identity: str | None = None) -> SpaceResult | None:
+        """The stored result of this call, or None (a broken stored file is evicted)."""
+        args = self._arguments(arguments, file_params)
+        key = call_key(identity or space, endpoint.name, args, file_params)
+        return self._cached(tool, space, endpoint, key, identity or space)
+
+    def _arguments(self, arguments: Mapping[str, Any], file_params: set[str]) -> dict[str, Any]:
+        args = {k: v for k, v in arguments.items() if v is not None}
+        for name in file_params & set(args):
+            args[name] = str(self.confine_input(args[name], name))
+        return args
+
+    def _cached(self, tool: str, space: str, endpoint: Endpoint, key: str,
+                identity: str) -> SpaceResult | None:
+        stored = self.cache.lookup(key)
+        if stored is not None and _unusable(stored.files):
+            self.cache.evict(key)  # a broken file must not be served for ever: call again
+            stored = None
+        if stored is None:
+            return None
+        with self._lock:
+            self.calls_cached += 1
+        self._saw(identity, endpoint.name, stored.elapsed_s)
+        self._record(tool, space, endpoint.name, key, cached=True,
+                     elapsed_s=stored.elapsed_s, attempts=0)
+        return self._result(tool, stored.files, stored.outputs, True, 0.0, 0)
+
     def call(self, tool: str, space: str, endpoint: Endpoint, arguments: Mapping[str, Any],
-             file_params: set[str], *, identity: str | None = None) -> SpaceResult:
+             file_params: set[str], *, identity: str | None = None, label: str | None = None,
+             attempts: int | None = None) -> SpaceResult:
         """Make one call, or return the stored result of the same call.
 
         Args:
@@ -152,26 +217,26 @@ class SpaceSession:
             arguments: the call's arguments; None values are left out.
             file_params: which arguments are files (inside the workspace).
             identity: the stable name the cache keys the Space by (default ``space``).
+            label: names the call in progress lines (``"splat 3/6"``).
+            attempts: how many times to make it (default ``call_attempts``); a call that
+                hung is never made again here (the caller decides where it goes).
 
         Raises:
             WorkspaceError: a file argument is outside the workspace.
             AgentError: the run's Space call budget is spent.
+            SpaceStalledError: the Space was set aside earlier in the run, or hung now.
             SpaceError: the call failed (the client's typed error, with its hint).
         """
-        args = {k: v for k, v in arguments.items() if v is not None}
-        for name in file_params & set(args):
-            args[name] = str(self.confine_input(args[name], name))
-        key = call_key(identity or space, endpoint.name, args, file_params)
-        stored = self.cache.lookup(key)
-        if stored is not None and _unusable(stored.files):
-            self.cache.evict(key)  # a broken file must not be served for ever: call again
-            stored = None
-        if stored is not None:
-            with self._lock:
-                self.calls_cached += 1
-            self._record(tool, space, endpoint.name, key, cached=True,
-                         elapsed_s=stored.elapsed_s, attempts=0)
-            return self._result(tool, stored.files, stored.outputs, True, 0.0, 0)
+        args = self._arguments(arguments, file_params)
+        ident = identity or space
+        key = call_key(ident, endpoint.name, args, file_params)
+        hit = self._cached(tool, space, endpoint, key, ident)
+        if hit is not None:
+            return hit
+        reason = self.aside_reason(space)
+        if reason is not None:
+            raise SpaceStalledError(f"set aside earlier in this run: {reason}", space=space,
+                                    endpoint=endpoint.name)
         with self._lock:
             if self.calls_made >= self.max_calls:
                 raise AgentError(f"the run's budget of {self.max_calls} Space calls is spent",
@@ -180,15 +245,17 @@ class SpaceSession:
         client = self.connect(space)
         call_args = {k: (Path(v) if k in file_params else v) for k, v in args.items()}
         start = time.monotonic()
+        tries = self.call_attempts if attempts is None else max(1, attempts)
+        watch = (ident, label, space)
         attempts = 0
-        for recall in range(1, self.call_attempts + 1):
+        for recall in range(1, tries + 1):
             try:
                 result, stored = self._attempt(client, tool, endpoint.name, key, call_args,
-                                               recall)
+                                               recall, watch)
             except SpaceError as exc:
                 attempts += 1
                 wait = recall_wait(exc, self.timeout)
-                if recall >= self.call_attempts or wait is None:
+                if recall >= tries or wait is None:
                     if recall > 1:
                         _note_tries(exc, recall)
                     self._record(tool, space, endpoint.name, key, cached=False,
@@ -205,6 +272,10 @@ class SpaceSession:
                     time.sleep(wait)
                 continue
             attempts += result.attempts
+            # the time the Space spent on it, not the wait in its queue (a call queued behind
+            # a hang must not stretch the stall budget of every later call)
+            run_s = getattr(result, "run_s", None)
+            self._saw(ident, endpoint.name, run_s if run_s else result.elapsed_s)
             # the files are durably in the cache: only now is the call recorded finished
             self._record(tool, space, endpoint.name, key, cached=False,
                          elapsed_s=result.elapsed_s, attempts=attempts, recalls=recall - 1)
@@ -213,7 +284,9 @@ class SpaceSession:
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
     def _attempt(self, client: SpaceCaller, tool: str, endpoint: str, key: str,
-                 call_args: Mapping[str, Any], recall: int) -> tuple[CallResult, StoredCall]:
+                 call_args: Mapping[str, Any], recall: int,
+                 watch: tuple[str, str | None, str] = ("", None, "")
+                 ) -> tuple[CallResult, StoredCall]:
         """One call of the Space into a staging folder, checked, then committed to the cache.
 
         Raises:
@@ -221,9 +294,12 @@ class SpaceSession:
         """
         staging = self.cache.staging()
         self.journal.append({"run_id": self.run_id, "kind": "call_start", "tool": tool,
-                             "key": key[:16], "attempt": recall})
+                             "space": watch[2], "key": key[:16], "attempt": recall})
+        identity, label, _ = watch
         try:
-            result = client.call(endpoint, call_args, out_dir=staging, timeout=self.timeout)
+            result = client.call(endpoint, call_args, out_dir=staging, timeout=self.timeout,
+                                 stall=self.stall, expected_s=self.expected_s(identity, endpoint),
+                                 label=label)
             check_outputs(list(result.files), space=str(result.space), endpoint=endpoint)
             stored = self.cache.commit(key, staging, space=str(result.space),
                                        endpoint=endpoint, outputs=_jsonable(result.outputs),
@@ -285,6 +361,12 @@ class SpaceSession:
         self.clients.clear()
 
 
+
+
+def worth_repeating(exc: SpaceError) -> bool:
+    """True when the failure may pass on another try (see
+    :func:`spacesmith.tools.spaces.retry.recall_wait`)."""
+    return recall_wait(exc, None) is not None
 
 
 def _note_tries(exc: SpaceError, tries: int) -> None:

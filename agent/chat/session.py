@@ -323,14 +323,15 @@ def live_printer(console: Any) -> Callable[..., None]:
 
 
 def progress_printer(console: Any) -> Callable[[Any], None]:
-    """A progress callback that prints Space stages (queued, running, retrying, done)."""
+    """A progress callback that prints each Space call's state: queued #2 of 5, running for
+    40 s, retrying in 3 s, done (one line each, see ``spacesmith.agent.runs.progress``)."""
+    from rich.markup import escape
+
+    from spacesmith.agent.runs.progress import progress_line
 
     def show(event: Any) -> None:
-        stage = getattr(event, "stage", "")
-        if stage in ("started", "generating"):
-            return
-        detail = getattr(event, "detail", "") or ""
-        console.print(f"[dim]{getattr(event, 'space', '')} {getattr(event, 'endpoint', '')}: "
-                      f"{stage} {detail}[/dim]")
+        line = progress_line(event)
+        if line is not None:
+            console.print(f"[dim]{escape(line)}[/dim]", highlight=False)
 
     return show

@@ -51,8 +51,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="model id, 'offline', or 'litellm/<id>' "
                         "(default: Inference Providers with a token, else offline)")
     parser.add_argument("--api-base", help="an OpenAI-compatible server (Ollama, vLLM, ...)")
-    parser.add_argument("--image-space", help="the text-to-image Space (id, agents.md or URL)")
-    parser.add_argument("--splat-space", help="the image-to-splat Space (id, agents.md or URL)")
+    parser.add_argument("--image-space", action="append", metavar="SPACE",
+                        help="the text-to-image Space (id, agents.md or URL); repeat it to "
+                        "let several Spaces share the images")
+    parser.add_argument("--splat-space", action="append", metavar="SPACE",
+                        help="the image-to-splat Space (id, agents.md or URL); repeat it to "
+                        "let several Spaces share the splats")
     parser.add_argument("--offline", action="store_true",
                         help="use local stand-in Spaces (no network)")
     parser.add_argument("--max-steps", type=int, default=20)
@@ -64,9 +68,13 @@ def _settings(args: argparse.Namespace, goal: str, output: Path | None) -> Any:
 
     raw = getattr(args, "subjects", None) or ""
     subjects = tuple(s.strip() for s in raw.split(";" if ";" in raw else ",") if s.strip())
+    images, splats = args.image_space or [], args.splat_space or []
     return Settings(
         goal=goal, output=output or default_output(goal), model=args.model,
-        api_base=args.api_base, image_space=args.image_space, splat_space=args.splat_space,
+        api_base=args.api_base, image_space=images[0] if images else None,
+        more_image_spaces=tuple(dict.fromkeys(images[1:])),
+        splat_space=splats[0] if splats else None,
+        more_splat_spaces=tuple(dict.fromkeys(splats[1:])),
         deploy_space=getattr(args, "deploy", None), offline=args.offline,
         max_steps=args.max_steps, num_gaussians=str(args.num_gaussians), subjects=subjects,
     )
@@ -188,6 +196,18 @@ def _studio(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from spacesmith.agent.runs.headless import run_goal_file
+    import json
 
-    return run_goal_file(args.goal_file, as_json=args.json, offline=args.offline)
+    from spacesmith.agent.runs.headless import run_goal_file
+    from spacesmith.agent.runs.progress import line_printer
+    from spacesmith.tools.errors import SpacesmithError
+
+    try:
+        return run_goal_file(args.goal_file, as_json=args.json, offline=args.offline,
+                             progress=line_printer())
+    except SpacesmithError as exc:  # bad input or a run that could not start: JSON too
+        if args.json:
+            print(json.dumps({"success": False, "state": "error", "error": str(exc),
+                              "exit_code": exc.exit_code, "final_answer": None},
+                             ensure_ascii=False), flush=True)
+        raise

@@ -1,6 +1,7 @@
 """``spacesmith spaces``: run the stand-in Spaces, inspect a Space, call an endpoint.
 
-    spacesmith spaces serve [--faults RATE] [--latency S] [--port P]
+    spacesmith spaces serve [--faults RATE] [--latency S|image=S,splat=S]
+                            [--concurrency N] [--port P]
     spacesmith spaces inspect SPACE [--json]
     spacesmith spaces call SPACE ENDPOINT [name=value ...] [-o DIR] [--json] [--timeout S]
 
@@ -31,8 +32,11 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--faults", default=None, metavar="RATE",
                        help="inject faults: RATE[:KIND,...][@SEED], e.g. 0.2 or 0.5:503,quota@1 "
                        "(default: $SPACESMITH_FAULTS, else none)")
-    serve.add_argument("--latency", type=float, default=0.0, metavar="S",
-                       help="seconds added to every call")
+    serve.add_argument("--latency", default="0", metavar="S",
+                       help="seconds each call takes: S for both, or image=S,splat=S")
+    serve.add_argument("--concurrency", type=int, default=1, metavar="N",
+                       help="events each stand-in runs at once (default 1, like a real Space; "
+                       "the rest wait in its queue)")
     serve.add_argument("--port", type=int, default=0, metavar="P",
                        help="the image stand-in's port (the splat one uses P+1); default: free")
     serve.set_defaults(handler=run_serve)
@@ -95,7 +99,8 @@ def run_serve(args: argparse.Namespace) -> int:
     from spacesmith.tools.standins import start_standins
 
     try:
-        standins = start_standins(faults=args.faults, latency=args.latency, port=args.port)
+        standins = start_standins(faults=args.faults, latency=args.latency,
+                                   concurrency=args.concurrency, port=args.port)
     except ValueError as exc:
         raise InputError(str(exc), hint="see 'spacesmith spaces serve --help'") from exc
     with standins:

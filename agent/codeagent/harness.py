@@ -18,6 +18,7 @@ from smolagents.local_python_executor import BASE_PYTHON_TOOLS
 from smolagents.models import ChatMessage, MessageRole, Model
 from smolagents.monitoring import AgentLogger, LogLevel
 
+from spacesmith.agent.calls.pool import RolePool
 from spacesmith.agent.calls.port import Connector
 from spacesmith.agent.calls.roles import match_role
 from spacesmith.agent.calls.session import SpaceSession
@@ -27,6 +28,7 @@ from spacesmith.agent.codeagent.policy import SpacePolicy
 from spacesmith.agent.codeagent.prompting import render
 from spacesmith.agent.codeagent.space_tools import (
     CallManyTool,
+    ChainTool,
     DiscoverSpaceTool,
     RoleBinding,
     SpaceEndpointTool,
@@ -38,6 +40,7 @@ from spacesmith.agent.runs.settings import Settings
 from spacesmith.agent.runs.workspace import Workspace
 from spacesmith.tools import redact
 from spacesmith.tools.errors import AgentError, ModelError, SpacesmithError
+from spacesmith.tools.spaces.stall import StallPolicy
 
 # Glue only. Never os, sys, subprocess, pathlib, shutil, io: files go through write_file.
 # Nor numpy or plyfile: np.fromfile/np.save/memmap/DataSource and PlyData.write read and
@@ -198,6 +201,7 @@ def build_harness(
                            max_calls=settings.max_space_calls, max_workers=max_workers,
                            timeout=settings.call_timeout, call_attempts=settings.call_attempts,
                            retry_backoff_s=settings.retry_backoff_s, progress=progress,
+                           stall=StallPolicy(settings.stall_after_s, settings.stall_factor),
                            connector=connector)
     try:
         return _assemble(settings, workspace, session, model, model_label, step_callbacks,
@@ -212,16 +216,28 @@ def _assemble(settings: Settings, workspace: Workspace, session: SpaceSession, m
               deployer: Deployer | None, npm: str | None, verbosity_level: int) -> Harness:
     space_tools: dict[str, Tool] = {}
     roles: dict[str, RoleBinding] = {}
-    for role, space in (("image", settings.image_space), ("splat", settings.splat_space)):
-        assert space is not None
-        client = session.connect(space)
-        tools = endpoint_tools(session, space, client, taken=space_tools,
-                               reserved=RESERVED_NAMES)
-        space_tools.update({t.name: t for t in tools})
-        match = match_role(client.endpoints, role, num_gaussians=settings.num_gaussians)
-        tool = next(t for t in tools if t.endpoint.name == match.endpoint
-                    or t.endpoint is client.endpoints[match.endpoint])
-        roles[role] = RoleBinding(role, tool, match.main_param, match.defaults)
+    pools: dict[str, RolePool] = {}
+    for role in ("image", "splat"):
+        bindings: list[RoleBinding] = []
+        for space in settings.spaces(role):
+            client = session.connect(space)
+            tools = endpoint_tools(session, space, client, taken=space_tools,
+                                   reserved=RESERVED_NAMES)
+            for t in tools:  # a second Space of the same kind keeps its own tool name
+                base, n = t.name, 2
+                while t.name in space_tools and space_tools[t.name] is not t:
+                    t.name, n = f"{base}_{n}", n + 1
+                space_tools[t.name] = t
+            try:
+                match = match_role(client.endpoints, role, num_gaussians=settings.num_gaussians)
+            except AgentError as exc:
+                raise AgentError(f"Space '{space}' cannot play the {role} role: {exc.message}",
+                                 hint=exc.hint) from exc
+            tool = next(t for t in tools if t.endpoint.name == match.endpoint
+                        or t.endpoint is client.endpoints[match.endpoint])
+            bindings.append(RoleBinding(role, tool, match.main_param, match.defaults))
+        roles[role] = bindings[0]
+        pools[role] = RolePool(role, bindings, session)
 
     holder: dict[str, Any] = {}
     pending: list[Any] = []
@@ -250,7 +266,8 @@ def _assemble(settings: Settings, workspace: Workspace, session: SpaceSession, m
         return url
 
     local: list[Tool] = [
-        CallManyTool(session, roles, lambda: holder["agent"].tools),
+        CallManyTool(session, roles, lambda: holder["agent"].tools, pools),
+        ChainTool(session, pools),
         DiscoverSpaceTool(add_space),
         lt.FixSplatTool(workspace),
         lt.InspectSplatTool(workspace),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from smolagents import Tool
 
+from spacesmith.agent.calls.pool import ChainResult, RolePool, run_batch
 from spacesmith.agent.calls.session import SpaceResult, SpaceSession
 from spacesmith.tools.errors import AgentError, ParameterError
 from spacesmith.tools.text import slugify
@@ -123,10 +124,12 @@ class CallManyTool(Tool):  # type: ignore[misc]
     skip_forward_signature_validation = True
 
     def __init__(self, session: SpaceSession, roles: dict[str, RoleBinding],
-                 tools: Callable[[], Mapping[str, Tool]]) -> None:
+                 tools: Callable[[], Mapping[str, Tool]],
+                 pools: Mapping[str, RolePool] | None = None) -> None:
         self.session = session
         self.roles = roles
         self.tools = tools
+        self.pools = dict(pools or {})
         super().__init__()
 
     def forward(self, tool: str, calls: Sequence[Mapping[str, Any]]) -> list[SpaceResult]:
@@ -134,6 +137,12 @@ class CallManyTool(Tool):  # type: ignore[misc]
         if not isinstance(calls, (list, tuple)) or not all(isinstance(c, Mapping) for c in calls):
             raise ParameterError("calls must be a list of dicts of arguments", space=tool,
                                  hint="e.g. call_many('image', [{'prompt': 'a temple'}])")
+        pool = self.pools.get(tool)
+        if pool is not None:  # a role: every Space named for it shares the calls
+            done = run_batch([pool], [dict(c) for c in calls],
+                             max_workers=self.session.max_workers,
+                             progress=self.session.progress)
+            return [steps[0] for steps in done]
         binding = self.roles.get(tool)
         if binding is not None:
             target: SpaceEndpointTool = binding.tool
@@ -149,6 +158,43 @@ class CallManyTool(Tool):  # type: ignore[misc]
             argument_list = [dict(c) for c in calls]
         return self.session.call_many(target.name, target.space, target.endpoint, argument_list,
                                       target.file_params, identity=target.identity)
+
+
+class ChainTool(Tool):  # type: ignore[misc]
+    name = "chain"
+    description = (
+        "Images and splats, pipelined: each call goes to the first role's Space and each result "
+        "on to the next role's as soon as it is ready. `calls`: the first role's argument dicts "
+        "({\"prompt\": ...}); `roles` defaults to [\"image\", \"splat\"]. Returns one "
+        "ChainResult (.image, .splat) per call, in order; finished calls are cached."
+    )
+    inputs: ClassVar[Inputs] = {
+        "calls": {"type": "array", "description": "one dict of arguments per item"},
+        "roles": {"type": "array", "nullable": True,
+                  "description": "the roles in order (default [\"image\", \"splat\"])"},
+    }
+    output_type = "array"
+    skip_forward_signature_validation = True
+
+    def __init__(self, session: SpaceSession, pools: Mapping[str, RolePool]) -> None:
+        self.session = session
+        self.pools = dict(pools)
+        super().__init__()
+
+    def forward(self, calls: Sequence[Mapping[str, Any]],
+                roles: Sequence[str] | None = None) -> list[ChainResult]:
+        """Run every item through the roles; raise after all finished if any failed."""
+        if not isinstance(calls, (list, tuple)) or not all(isinstance(c, Mapping) for c in calls):
+            raise ParameterError("calls must be a list of dicts of arguments", space="chain",
+                                 hint="e.g. chain([{'prompt': 'a temple, on black'}])")
+        order = list(roles) if roles else ["image", "splat"]
+        unknown = [r for r in order if r not in self.pools]
+        if unknown or len(set(order)) != len(order):
+            raise AgentError(f"chain: roles must be distinct, from {sorted(self.pools)}; "
+                             f"got {order}", hint="e.g. chain(calls, roles=['image', 'splat'])")
+        done = run_batch([self.pools[r] for r in order], [dict(c) for c in calls],
+                         max_workers=self.session.max_workers, progress=self.session.progress)
+        return [ChainResult(tuple(steps)) for steps in done]
 
 
 class DiscoverSpaceTool(Tool):  # type: ignore[misc]

@@ -47,7 +47,7 @@ from spacesmith.agent.planner.vocabulary import (
 __all__ = ["OfflinePlanner", "Turn", "edit_code", "next_step", "pipeline_code", "read_turn"]
 
 MAX_RETRIES = 2
-PIPELINE = ("images", "splats", "fix", "site")
+PIPELINE = ("splats", "fix", "site")
 _PHASE = re.compile(r"\[phase: ([a-z_]+)\]")
 
 
@@ -275,8 +275,8 @@ def _short(text: str, limit: int = 120) -> str:
 
 
 _THOUGHTS = {
-    "images": "Generate one picture per subject, all at once, isolated on black.",
-    "splats": "Reconstruct a splat from each picture, concurrently.",
+    "splats": "Make each subject's picture, isolated on black, and its splat, pipelined: each "
+              "picture goes on to the splat Space as soon as it is ready.",
     "fix": "Turn each Y-down splat upright, prune, frame and compress it for the web.",
     "site": "Build the gallery site and report.",
     "deploy": "Deploy the site to the requested Space.",
@@ -285,24 +285,18 @@ _THOUGHTS = {
 
 def pipeline_code(goal: Goal, phase: str) -> str:
     """The code of one pipeline phase for ``goal``."""
-    if phase == "images":
+    if phase in ("splats", "images"):  # "images": the phase of sessions saved before chains
         prompts = [{"prompt": render("image_prompt", subject=s)} for s in goal.subjects]
         return (
             f"subjects = {list(goal.subjects)!r}\n"
             f"prompts = {_py(prompts)}\n"
-            "imgs = call_many(\"image\", prompts)\n"
-            "for name, r in zip(subjects, imgs):\n"
-            "    print(name, r)"
-        )
-    if phase == "splats":
-        return (
-            'spl = call_many("splat", [{"image": r.image} for r in imgs])\n'
-            "for name, r in zip(subjects, spl):\n"
+            "res = chain(prompts)\n"
+            "for name, r in zip(subjects, res):\n"
             "    print(name, r)"
         )
     if phase == "fix":
         return (
-            "web = [fix_splat(r.splat, name=name) for name, r in zip(subjects, spl)]\n"
+            "web = [fix_splat(r.splat, name=name) for name, r in zip(subjects, res)]\n"
             "for w in web:\n"
             "    print(w)"
         )
@@ -317,7 +311,7 @@ def pipeline_code(goal: Goal, phase: str) -> str:
             "    \"viewer\": {\"background\": \"#000000\", \"transition_s\": 1.2},\n"
             "    \"items\": [{\"name\": n, \"splat\": w.path, \"image\": r.image, "
             "\"camera\": w.camera, \"zoom\": 1.0}\n"
-            "              for n, w, r in zip(subjects, web, imgs)],\n"
+            "              for n, w, r in zip(subjects, web, res)],\n"
             "}\n"
             "site = build_site(gallery)\n"
             + ("print(site)" if goal.deploy_space else final)

@@ -10,7 +10,7 @@ The goal file (TOML)::
     offline = false                              # optional: true starts the local stand-ins
     [spaces]                                     # optional; Hub id, agents.md URL or base URL
     image = "ideogram-ai/ideogram4"
-    splat = "VAST-AI/TripoSplat"
+    splat = ["VAST-AI/TripoSplat", "other/splat-space"]   # a string, or several sharing the jobs
     [deploy]                                     # optional
     space = "user/monuments-de-paris"
     [limits]                                     # optional, positive numbers
@@ -26,6 +26,8 @@ The goal file (TOML)::
     code_wall_s = 120         # seconds one step may take (time waiting on tools not counted)
     code_memory_mb = 2048     # address space of the process that runs agent code
     code_output_chars = 50000 # printed output kept per step
+    stall_after_s = 120       # a call with no progress for max(this, stall_factor x its
+    stall_factor = 3.0        #   expected time) is given up and its Space set aside
 
 Unknown keys are errors (a typo must not be ignored silently). Exit codes: 0 the goal was
 reached, 1 it was not (or the model server failed), 2 the goal file is bad (the message names
@@ -50,7 +52,8 @@ TOP_KEYS = {"goal", "subjects", "model", "api_base", "output", "offline", "space
 TABLES = {"spaces": {"image", "splat"}, "deploy": {"space"},
           "limits": {"max_steps", "max_space_calls", "call_timeout", "call_attempts",
                      "retry_backoff_s", "model_timeout", "max_tokens", "context_window",
-                     "code_cpu_s", "code_wall_s", "code_memory_mb", "code_output_chars"}}
+                     "code_cpu_s", "code_wall_s", "code_memory_mb", "code_output_chars",
+                     "stall_after_s", "stall_factor"}}
 
 
 def _load_toml(text: str) -> dict[str, Any]:
@@ -78,6 +81,22 @@ def _string(data: Mapping[str, Any], key: str, where: str = "") -> str | None:
     if not isinstance(value, str) or not value.strip():
         raise GoalFileError(f"key '{where}{key}' must be a non-empty string, got {value!r}")
     return value.strip()
+
+
+def _spaces(data: Mapping[str, Any], role: str) -> tuple[str, ...]:
+    """``[spaces] image``: a string, or a list of them (several Spaces share the role)."""
+    value = data.get(role)
+    if value is None or isinstance(value, str):
+        one = _string(data, role, "spaces.")
+        return (one,) if one else ()
+    if (not isinstance(value, list) or not value
+            or not all(isinstance(v, str) and v.strip() for v in value)):
+        raise GoalFileError(f"key 'spaces.{role}' must be a Space or a list of Spaces "
+                            f"(non-empty strings), got {value!r}")
+    names = [v.strip() for v in value]
+    if len(set(names)) != len(names):
+        raise GoalFileError(f"key 'spaces.{role}' names a Space twice: {names}")
+    return tuple(names)
 
 
 def _positive(data: Mapping[str, Any], key: str, default: int) -> int:
@@ -145,14 +164,17 @@ def parse_goal_file(path: Path) -> Settings:
     if not out_path.is_absolute():
         out_path = path.resolve().parent / out_path
     limits = tables["limits"]
+    images, splats = _spaces(tables["spaces"], "image"), _spaces(tables["spaces"], "splat")
     settings = Settings(
         goal=goal,
         output=out_path,
         model=_string(data, "model"),
         api_base=_string(data, "api_base"),
         subjects=tuple(s.strip() for s in subjects),
-        image_space=_string(tables["spaces"], "image", "spaces."),
-        splat_space=_string(tables["spaces"], "splat", "spaces."),
+        image_space=images[0] if images else None,
+        more_image_spaces=images[1:],
+        splat_space=splats[0] if splats else None,
+        more_splat_spaces=splats[1:],
         deploy_space=_string(tables["deploy"], "space", "deploy."),
         offline=offline,
         max_steps=_positive(limits, "max_steps", Settings.max_steps),
@@ -168,6 +190,8 @@ def parse_goal_file(path: Path) -> Settings:
         code_wall_s=_seconds(limits, "code_wall_s", Settings.code_wall_s),
         code_memory_mb=_positive(limits, "code_memory_mb", Settings.code_memory_mb),
         code_output_chars=_positive(limits, "code_output_chars", Settings.code_output_chars),
+        stall_after_s=_seconds(limits, "stall_after_s", Settings.stall_after_s),
+        stall_factor=_seconds(limits, "stall_factor", Settings.stall_factor),
     )
     gaussians = data.get("num_gaussians")
     if gaussians is not None:
@@ -178,7 +202,8 @@ def parse_goal_file(path: Path) -> Settings:
 
 
 def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
-                  echo: Callable[[str], None] = print) -> int:
+                  echo: Callable[[str], None] = print,
+                  progress: Callable[[Any], None] | None = None) -> int:
     """Run a goal file to the end and print the report path (or a JSON summary).
 
     Every outcome is one summary (with ``--json``, exactly one JSON document on stdout):
@@ -190,6 +215,7 @@ def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
         as_json: print a JSON summary instead of text lines.
         offline: force the local stand-in Spaces.
         echo: where lines go (stdout).
+        progress: told each Space call's state (the CLI prints plain lines to stderr).
 
     Returns:
         0 when the goal was reached, 1 when not, 2 for a bad goal file, 130 on Ctrl-C.
@@ -212,7 +238,7 @@ def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
             settings = settings.with_(offline=True)
         with spaces_for(settings) as (resolved, spaces_line):
             summary["spaces"] = spaces_line
-            harness = open_harness(resolved, on_text=_terminal_sink())
+            harness = open_harness(resolved, on_text=_terminal_sink(), progress=progress)
             summary["model"] = harness.model_label
             report = resolved.output.resolve() / "report.md"
             try:
@@ -249,7 +275,8 @@ def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
     summary.update({
         "success": outcome.success, "state": outcome.state, "final_answer": outcome.output,
         "site": str(outcome.site_dir) if outcome.site_dir else None, "url": outcome.url,
-        "elapsed_s": round(outcome.elapsed_s, 2)})
+        "elapsed_s": round(outcome.elapsed_s, 2),
+        "error": None if outcome.success else outcome.output})
     if as_json:
         echo(json.dumps(summary, ensure_ascii=False))
     else:

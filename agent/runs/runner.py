@@ -11,6 +11,7 @@ from typing import Any
 from spacesmith.agent.codeagent.harness import Harness, build_harness
 from spacesmith.agent.codeagent.models import choose_model
 from spacesmith.agent.runs.settings import Settings, from_environment
+from spacesmith.tools.errors import AgentError
 
 DEFAULT_IMAGE_SPACE = "ideogram-ai/ideogram4"
 DEFAULT_SPLAT_SPACE = "VAST-AI/TripoSplat"
@@ -76,9 +77,20 @@ def spaces_for(settings: Settings, *, latency: float = 0.0,
                                   splat_space=settings.splat_space or standins.splat_url),
                    f"local stand-in Spaces ({why}): {standins.image_url}, {standins.splat_url}")
         return
+    if named and not (settings.image_space and settings.splat_space):
+        role, default, other = (("image", DEFAULT_IMAGE_SPACE, "splat")
+                                if not settings.image_space
+                                else ("splat", DEFAULT_SPLAT_SPACE, "image"))
+        if not hub_reachable():
+            raise AgentError(
+                f"only the {other} Space was named; the {role} role fell back to the default "
+                f"{default} on the Hub, which cannot be reached",
+                hint=f"name a {role} Space (--{role}-space or [spaces] {role}), or use "
+                     "--offline for a local stand-in")
     resolved = settings.with_(image_space=settings.image_space or DEFAULT_IMAGE_SPACE,
                               splat_space=settings.splat_space or DEFAULT_SPLAT_SPACE)
-    yield resolved, f"Spaces: {resolved.image_space}, {resolved.splat_space}"
+    yield resolved, ("Spaces: " + ", ".join(resolved.spaces("image"))
+                     + "; " + ", ".join(resolved.spaces("splat")))
 
 
 def open_harness(settings: Settings, *, progress: Callable[[Any], None] | None = None,

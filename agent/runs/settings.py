@@ -28,6 +28,8 @@ DEFAULT_CODE_CPU_S = 60.0
 DEFAULT_CODE_WALL_S = 120.0
 DEFAULT_CODE_MEMORY_MB = 2048
 DEFAULT_CODE_OUTPUT_CHARS = 50_000
+DEFAULT_STALL_AFTER_S = 120.0
+DEFAULT_STALL_FACTOR = 3.0
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class Settings:
         subjects: an explicit subject list, or empty to let the agent choose.
         image_space: the text-to-image Space (Hub id, agents.md URL or base URL), or None.
         splat_space: the image-to-splat Space, or None.
+        more_image_spaces: further text-to-image Spaces sharing the image role's jobs.
+        more_splat_spaces: further image-to-splat Spaces sharing the splat role's jobs.
         deploy_space: ``owner/name`` of the static Space to deploy to, or None.
         offline: start the local stand-in Spaces instead of reaching the Hub.
         max_steps: the agent's step limit.
@@ -58,12 +62,15 @@ class Settings:
         max_tokens: the most tokens the model may write in one step.
         context_window: the model's context window in tokens; None: ask the server, else
             assume 8192.
-        retry_backoff_s: the client's first wait before retrying a transport fault (doubles).
         code_cpu_s: CPU seconds one step of agent code may use.
         code_wall_s: seconds one step of agent code may take (time in tools not counted).
         code_memory_mb: the address space of the process running agent code, MiB.
         code_output_chars: printed output kept per step of agent code.
         code_jail: confine the agent-code process with the OS jail where there is one.
+        stall_after_s: a call that shows no progress (queue position, start, progress,
+            output) for ``max(stall_after_s, stall_factor × its expected duration)`` is given
+            up, and its Space set aside (see ``spacesmith.tools.spaces.stall``).
+        stall_factor: see ``stall_after_s``.
         token: the Hugging Face token, or None (kept out of ``repr``).
     """
 
@@ -74,6 +81,8 @@ class Settings:
     subjects: tuple[str, ...] = ()
     image_space: str | None = None
     splat_space: str | None = None
+    more_image_spaces: tuple[str, ...] = ()
+    more_splat_spaces: tuple[str, ...] = ()
     deploy_space: str | None = None
     offline: bool = False
     max_steps: int = DEFAULT_MAX_STEPS
@@ -90,7 +99,15 @@ class Settings:
     code_memory_mb: int = DEFAULT_CODE_MEMORY_MB
     code_output_chars: int = DEFAULT_CODE_OUTPUT_CHARS
     code_jail: bool = True
+    stall_after_s: float = DEFAULT_STALL_AFTER_S
+    stall_factor: float = DEFAULT_STALL_FACTOR
     token: str | None = field(default=None, repr=False, compare=False)
+
+    def spaces(self, role: str) -> tuple[str, ...]:
+        """Every Space named for ``role`` ("image" or "splat"), the first one first."""
+        first, more = ((self.image_space, self.more_image_spaces) if role == "image"
+                       else (self.splat_space, self.more_splat_spaces))
+        return (first, *more) if first else tuple(more)
 
     def with_(self, **changes: object) -> Settings:
         """A copy with ``changes`` applied (dataclasses.replace, typed loosely)."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import mimetypes
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -49,15 +49,18 @@ from spacesmith.tools.spaces.filedata import (
     safe_name,
     unwrap_updates,
 )
-from spacesmith.tools.spaces.http_errors import error_from_event, raise_for_status, transport_error
+from spacesmith.tools.spaces.http_errors import (
+    raise_for_status,
+    transport_error,
+)
 from spacesmith.tools.spaces.retry import Deadline, RetryPolicy, with_retries
 from spacesmith.tools.spaces.schema import Endpoint, bind_arguments, parse_info, positional_data
-from spacesmith.tools.spaces.sse import DeadlineWatchdog, iter_events
+from spacesmith.tools.spaces.stall import StallPolicy
+from spacesmith.tools.spaces.stream import Watching, read_result
 from spacesmith.tools.spaces.transfer import download, is_remote, remote_filedata
 
 DEFAULT_TIMEOUT_S = 600.0
 CONNECT_TIMEOUT_S = 120.0
-DRAIN_S = 2.0
 MAX_DOWNLOAD_BYTES = 1 << 30
 REQUEST_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = "spacesmith/0.1 (+https://github.com/spacesmith)"
@@ -66,13 +69,20 @@ STAGES = ("started", "queued", "running", "generating", "retrying", "done", "fai
 
 @dataclass(frozen=True)
 class ProgressEvent:
-    """What a call is doing; ``stage`` is one of ``STAGES``, ``wait_s`` set on ``retrying``."""
+    """What a call is doing; ``stage`` is one of ``STAGES``, ``wait_s`` set on ``retrying``.
+
+    ``call`` names the call when the caller gave it a label (``"splat 3/6"``); ``detail``
+    says where it stands (``queued #2 of 5``, ``running for 40 s``); ``elapsed_s`` is the
+    time since the call started (on ``done``, its whole duration).
+    """
 
     space: str
     endpoint: str | None
     stage: str
     detail: str = ""
     wait_s: float | None = None
+    call: str | None = None
+    elapsed_s: float | None = None
 
 
 ProgressHook = Callable[[ProgressEvent], None]
@@ -90,6 +100,8 @@ class CallResult:
         files: the downloaded files, in output order.
         elapsed_s: wall time of the whole call, retries included.
         attempts: how many times the call was submitted.
+        run_s: how long the Space worked on the last attempt (from its start to the
+            result, queue wait excluded), when the Space said when it started.
     """
 
     space: str
@@ -98,6 +110,7 @@ class CallResult:
     files: list[Path]
     elapsed_s: float
     attempts: int
+    run_s: float | None = None
 
     def __repr__(self) -> str:
         shown = [_short(v) for v in self.outputs]
@@ -150,6 +163,7 @@ class SpaceClient:
         self._progress = progress
         self._owns_http = owns_http
         self._style: CallStyle = spec.call_style
+        self._queue_stream = True  # until the Space shows it has no queue stream
 
     def __repr__(self) -> str:  # no token in here, ever
         return f"SpaceClient({self.spec.space!r}, endpoints={sorted(self.endpoints)})"
@@ -241,6 +255,9 @@ class SpaceClient:
         *,
         out_dir: Path,
         timeout: float | None = None,
+        stall: StallPolicy | None = None,
+        expected_s: float | None = None,
+        label: str | None = None,
     ) -> CallResult:
         """Call an endpoint and download the files it returns.
 
@@ -250,6 +267,10 @@ class SpaceClient:
                 Path, uploaded), an http(s) URL, or a FileData dict.
             out_dir: where downloaded files go (created if missing).
             timeout: the overall deadline in seconds, retries included (default 600).
+            stall: give the call up when it shows no progress for this policy's budget
+                (see :mod:`spacesmith.tools.spaces.stall`); ``None``: only the deadline.
+            expected_s: how long the caller expects the call to take (earlier calls).
+            label: names the call in progress events (``"splat 3/6"``).
 
         Returns:
             The outputs, the downloaded files, the time taken and the number of attempts.
@@ -260,40 +281,52 @@ class SpaceClient:
             AppError: the app raised.
             QuotaError: ZeroGPU quota exhausted (``retry_after_s`` says when to retry).
             TransientSpaceError: still busy after the retries.
+            SpaceStalledError: no progress for the stall budget (a stuck worker).
             SpaceTimeoutError: the deadline passed.
         """
         ep = self.endpoint(endpoint)
         deadline = Deadline(DEFAULT_TIMEOUT_S if timeout is None else timeout)
         started = time.perf_counter()
-        self._emit(ep.name, "started")
+        watch = Watching(stall, expected_s, label)
+        self._emit(ep.name, "started", call=label)
         try:
             bound = bind_arguments(ep, arguments, space=self.spec.space)
             payload = self._prepare_files(ep, bound, deadline)
             raw, attempts = with_retries(
-                lambda: self._submit_and_poll(ep, payload, deadline), policy=self.retry,
-                deadline=deadline, on_retry=self._on_retry(ep.name))
+                lambda: self._submit_and_poll(ep, payload, deadline, watch), policy=self.retry,
+                deadline=deadline, on_retry=self._on_retry(ep.name, label))
             outputs, files = self._download_outputs(ep, unwrap_updates(raw), Path(out_dir),
                                                     deadline)
         except SpaceError as exc:
-            self._emit(ep.name, "failed", exc.message)
+            self._emit(ep.name, "failed", exc.message, call=label)
             raise
         elapsed = time.perf_counter() - started
-        self._emit(ep.name, "done", f"{len(files)} file(s) in {elapsed:.1f} s")
-        return CallResult(self.spec.space, ep.name, outputs, files, elapsed, attempts)
+        running = watch.marks.get("running")
+        run_s = time.monotonic() - running if running is not None else None
+        self._emit(ep.name, "done", f"{len(files)} file(s) in {elapsed:.1f} s", call=label,
+                   elapsed_s=elapsed)
+        return CallResult(self.spec.space, ep.name, outputs, files, elapsed, attempts, run_s)
 
     def _emit(self, endpoint: str | None, stage: str, detail: str = "",
-              wait_s: float | None = None) -> None:
+              wait_s: float | None = None, *, call: str | None = None,
+              elapsed_s: float | None = None) -> None:
         if self._progress is not None:
-            self._progress(ProgressEvent(self.spec.space, endpoint, stage, detail, wait_s))
+            self._progress(ProgressEvent(self.spec.space, endpoint, stage, detail, wait_s,
+                                         call=call, elapsed_s=elapsed_s))
 
-    def _on_retry(self, endpoint: str) -> Callable[[SpaceError, int, float], None]:
+    def _on_retry(self, endpoint: str,
+                  label: str | None = None) -> Callable[[SpaceError, int, float], None]:
         def hook(error: SpaceError, attempt: int, wait_s: float) -> None:
-            self._emit(endpoint, "retrying", f"attempt {attempt} failed: {error.message}", wait_s)
+            self._emit(endpoint, "retrying", f"attempt {attempt} failed: {error.message}", wait_s,
+                       call=label)
         return hook
 
-    def _submit_and_poll(self, ep: Endpoint, payload: dict[str, Any], deadline: Deadline) -> Any:
+    def _submit_and_poll(self, ep: Endpoint, payload: dict[str, Any], deadline: Deadline,
+                         watch: Watching | None = None) -> Any:
+        watch = watch or Watching(None, None, None)
         event_id = self.submit(ep.name, payload, deadline=deadline)
-        return self.poll(ep.name, event_id, deadline=deadline)
+        self._emit(ep.name, "queued", f"event {event_id}", call=watch.label)
+        return self._poll(ep, event_id, deadline, watch)
 
     def submit(self, endpoint: str, payload: Mapping[str, Any], *,
                deadline: Deadline | None = None) -> str:
@@ -324,11 +357,16 @@ class SpaceClient:
         if not isinstance(event_id, str) or not event_id:
             raise SchemaError("the call answered without an event_id", space=self.spec.space,
                               endpoint=endpoint)
-        self._emit(endpoint, "queued", f"event {event_id}")
         return event_id
 
-    def poll(self, endpoint: str, event_id: str, *, deadline: Deadline | None = None) -> Any:
+    def poll(self, endpoint: str, event_id: str, *, deadline: Deadline | None = None,
+             stall: StallPolicy | None = None, expected_s: float | None = None,
+             label: str | None = None) -> Any:
         """Read one event's result stream, once (a second read would hang), under a deadline.
+
+        The stream is Gradio's queue stream (``GET …/queue/data?session_hash=<event id>``: the
+        same messages as the call route, plus the queue position, the start of the call and
+        its progress); a server without it gets the call route's stream instead.
 
         Returns:
             The output list of the ``complete`` event (or the last ``generating`` one).
@@ -336,51 +374,32 @@ class SpaceClient:
         Raises:
             AppError, QuotaError: the app failed.
             TransientSpaceError: 5xx, a broken stream, or an event the Space does not know.
+            SpaceStalledError: no sign of progress for the ``stall`` budget.
             SpaceTimeoutError: the deadline passed (a hang shows as heartbeats only).
         """
         ep = self.endpoint(endpoint)
         deadline = deadline or Deadline(DEFAULT_TIMEOUT_S)
+        return self._poll(ep, event_id, deadline, Watching(stall, expected_s, label))
+
+    def _poll(self, ep: Endpoint, event_id: str, deadline: Deadline, watching: Watching) -> Any:
+        if self._queue_stream:
+            url = f"{self.spec.api_root}/queue/data?session_hash={event_id}"
+            found, result = self._read(ep, url, deadline, watching, queue=True)
+            if found:
+                return result
+            self._queue_stream = False  # an older or a non-Gradio server: the call route
         url = self.spec.poll_url_for(ep.api_name, event_id)
-        space = self.spec.space
-        remaining = deadline.remaining()
-        timeout = httpx.Timeout(remaining + 1.0, connect=min(10.0, remaining + 0.1))
-        last: Any = None
-        watchdog = None
-        try:
-            with self._http.stream("GET", url, headers=self._auth(url), timeout=timeout) as resp:
-                if resp.status_code != 200:
-                    resp.read()
-                    raise_for_status(resp, space=space, endpoint=ep.name, what="poll")
-                watchdog = DeadlineWatchdog(resp, deadline.remaining())
-                self._emit(ep.name, "running")
-                events = iter_events(resp.iter_lines())
-                for event in events:
-                    if deadline.expired:
-                        break
-                    if event.name == "complete":
-                        result = last if event.data is None else event.data
-                        watchdog.cancel()
-                        _drain(resp, events)
-                        return result
-                    if event.name == "generating":
-                        last = event.data
-                        self._emit(ep.name, "generating")
-                    elif event.name == "error":
-                        raise error_from_event(event.data, space=space, endpoint=ep.name)
-        except httpx.HTTPError as exc:
-            if deadline.expired or (watchdog is not None and watchdog.fired):
-                raise SpaceTimeoutError(f"no result within {deadline.seconds:g} s",
-                                        space=space, endpoint=ep.name) from exc
-            raise transport_error(exc, space=space, endpoint=ep.name, what="poll",
-                                  deadline_passed=False) from exc
-        finally:
-            if watchdog is not None:
-                watchdog.cancel()
-        if deadline.expired or (watchdog is not None and watchdog.fired):
-            raise SpaceTimeoutError(f"no result within {deadline.seconds:g} s (the Space sent "
-                                    "only heartbeats)", space=space, endpoint=ep.name)
-        raise TransientSpaceError("the result stream ended without a result", space=space,
-                                  endpoint=ep.name)
+        return self._read(ep, url, deadline, watching, queue=False)[1]
+
+    def _read(self, ep: Endpoint, url: str, deadline: Deadline, watching: Watching, *,
+              queue: bool) -> tuple[bool, Any]:
+        def emit(stage: str, detail: str = "", *, call: str | None = None,
+                 elapsed_s: float | None = None) -> None:
+            self._emit(ep.name, stage, detail, call=call, elapsed_s=elapsed_s)
+
+        return read_result(self._http, url, self._auth(url), space=self.spec.space,
+                           endpoint=ep.name, deadline=deadline, watching=watching, queue=queue,
+                           emit=emit)
 
     # --- HTTP plumbing ---------------------------------------------------------------
 
@@ -493,20 +512,6 @@ class SpaceClient:
             return url
         return self.spec.file_url(str(fd["path"]))  # never fetch a host the Space names
 
-def _drain(response: httpx.Response, rest: Iterator[Any]) -> None:
-    """Read a finished result stream to its end, so its connection goes back to the pool
-    (a new TLS handshake per call costs more than the call on a real Space). Gradio ends the
-    stream right after ``complete``; a server that does not is cut off after 2 s."""
-    watchdog = DeadlineWatchdog(response, DRAIN_S)
-    try:
-        for _ in rest:
-            pass
-    except httpx.HTTPError:
-        pass  # the result is in hand; this connection is simply not reused
-    finally:
-        watchdog.cancel()
-
-
 def _fetch_endpoints(spec: SpaceSpec, http: httpx.Client, token: str | None,
                      policy: RetryPolicy) -> dict[str, Endpoint]:
     deadline = Deadline(CONNECT_TIMEOUT_S)
@@ -526,5 +531,3 @@ def _fetch_endpoints(spec: SpaceSpec, http: httpx.Client, token: str | None,
 
     data, _ = with_retries(attempt, policy=policy, deadline=deadline)
     return parse_info(data, space=spec.space)
-
-

@@ -14,6 +14,7 @@ from spacesmith.tools.errors import (
     DownloadError,
     QuotaError,
     SpaceError,
+    SpaceStalledError,
     SpaceTimeoutError,
     TransientSpaceError,
 )
@@ -139,6 +140,8 @@ def recall_wait(exc: SpaceError, timeout: float | None) -> float | None:
     the Space says when, and that wait fits one call's deadline. Never: wrong arguments, a
     refused upload, a Space that cannot be discovered or is paused.
     """
+    if isinstance(exc, SpaceStalledError):
+        return None  # the Space is stuck: where the call goes next is the caller's choice
     if isinstance(exc, QuotaError):
         wait = exc.retry_after_s
         limit = float("inf") if timeout is None else timeout

@@ -35,9 +35,11 @@ MODES = ("Default · 20 steps", "Turbo · 12 steps", "Quality · 48 steps")
 GAUSSIAN_COUNTS = ("32768", "65536", "131072", "262144")
 FORMATS = ("ply", "splat")
 KEEP_OUTPUTS = 8
+HANG_CHECK_S = 0.1
 
 
-def _in_app_fault(faults: Faults, point: str) -> str | None:
+def _in_app_fault(faults: Faults, point: str, blocks: Any = None,
+                  request: gr.Request | None = None) -> str | None:
     """Apply the in-app fault kinds; return the kind when the caller must act on it."""
     kind = faults.draw(point)
     if kind == "error":
@@ -45,19 +47,48 @@ def _in_app_fault(faults: Faults, point: str) -> str | None:
     if kind == "quota":
         raise gr.Error(faults.quota_message())
     if kind == "hang":
-        faults.stop.wait(faults.hang_s)
+        _hang(faults, blocks, getattr(request, "session_hash", None))
         raise gr.Error("Injected hang ended.")
     if kind == "slow":
         faults.stop.wait(faults.slow_s)
     return kind
 
 
-def build_image_app(faults: Faults) -> gr.Blocks:
-    """The ideogram4 stand-in: a deterministic silhouette of the prompt's subject on black."""
+def _hang(faults: Faults, blocks: Any, session_hash: str | None) -> None:
+    """Hold the worker like a stuck Space does (heartbeats only) until the client gives up
+    and disconnects, ``hang_s`` passes or the server closes. With one worker per endpoint,
+    every call queued behind it waits too."""
+    end = time.monotonic() + faults.hang_s
+    while not faults.stop.wait(HANG_CHECK_S):
+        if time.monotonic() >= end or not _still_wanted(blocks, session_hash):
+            return
+
+
+def _still_wanted(blocks: Any, session_hash: str | None) -> bool:
+    """False once Gradio dropped the event (its client went away: ``alive`` is cleared)."""
+    queue = getattr(blocks, "_queue", None)
+    if queue is None or session_hash is None:
+        return True
+    for job in list(getattr(queue, "active_jobs", None) or []):
+        for event in list(job or []):
+            if getattr(event, "session_hash", None) == session_hash:
+                return bool(getattr(event, "alive", True))
+    return True
+
+
+def _work(faults: Faults, seconds: float) -> None:
+    """The Space's own compute time (the latency profile), ended early only by a close."""
+    if seconds > 0:
+        faults.stop.wait(seconds)
+
+
+def build_image_app(faults: Faults, *, latency: float = 0.0) -> gr.Blocks:
+    """The ideogram4 stand-in: a deterministic silhouette of the prompt's subject on black;
+    each call takes ``latency`` seconds more."""
 
     def generate(
         prompt: str, mode: str, upsampler: bool, width: float, height: float, seed: float,
-        randomize_seed: bool,
+        randomize_seed: bool, request: gr.Request,
     ) -> tuple[npt.NDArray[np.uint8], int, str]:
         """Generate an image of the prompt's subject, isolated on a black background.
 
@@ -72,7 +103,8 @@ def build_image_app(faults: Faults) -> gr.Blocks:
         """
         if not prompt or not prompt.strip():
             raise gr.Error("Please enter a prompt.")
-        _in_app_fault(faults, "app")
+        _in_app_fault(faults, "app", demo, request)
+        _work(faults, latency)
         used_seed = random.randrange(2**31) if randomize_seed else int(seed)
         image = draw_subject(prompt, int(width), int(height))
         caption = f"{prompt.strip()} ({shape_for(prompt)}, {mode.split(' ')[0].lower()})"
@@ -97,14 +129,16 @@ def build_image_app(faults: Faults) -> gr.Blocks:
     return demo  # type: ignore[no-any-return]
 
 
-def build_splat_app(faults: Faults, work_dir: Path | None = None) -> gr.Blocks:
-    """The TripoSplat stand-in: the image's foreground lifted into a Y-down 3DGS relief."""
+def build_splat_app(faults: Faults, work_dir: Path | None = None, *,
+                    latency: float = 0.0) -> gr.Blocks:
+    """The TripoSplat stand-in: the image's foreground lifted into a Y-down 3DGS relief;
+    each call takes ``latency`` seconds more."""
     out_root = Path(work_dir or tempfile.mkdtemp(prefix="spacesmith-splat-"))
     kept: list[Path] = []
 
     def generate(
         image: npt.NDArray[np.uint8] | None, seed: float, steps: float, guidance_scale: float,
-        num_gaussians: str, output_format: str,
+        num_gaussians: str, output_format: str, request: gr.Request,
     ) -> tuple[npt.NDArray[np.uint8], str, Any, str]:
         """Reconstruct a 3D Gaussian splat from a single image of an object.
 
@@ -119,7 +153,8 @@ def build_splat_app(faults: Faults, work_dir: Path | None = None) -> gr.Blocks:
         if image is None:
             raise gr.Error("Please upload an image.")
         started = time.perf_counter()
-        kind = _in_app_fault(faults, "splat")
+        kind = _in_app_fault(faults, "splat", demo, request)
+        _work(faults, latency)
         count = int(num_gaussians)
         try:
             preview = crop_to_foreground(image)

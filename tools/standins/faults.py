@@ -11,7 +11,7 @@ kind        injection point                        what the client sees
 truncated   ``GET /gradio_api/file=...``           half the body, then the connection closes
 error       inside the app function                ``gr.Error`` -> an ``error`` event
 quota       inside the app function                a ZeroGPU quota ``gr.Error`` ("retry in")
-hang        inside the app function                heartbeats only, until ``hang_s`` or close
+hang        inside the app function                heartbeats only, until the client leaves
 slow        inside the app function                the answer comes ``slow_s`` late
 corrupt     inside the splat app only              a PLY whose body is cut short
 ==========  =====================================  ==========================================
@@ -19,10 +19,14 @@ corrupt     inside the splat app only              a PLY whose body is cut short
 Each injection point has its own random stream (seeded from ``seed`` and the point's name), so
 a seeded run injects the same faults for the same sequence of requests. ``rate`` is the chance,
 at each point a request passes, that one of the kinds enabled for that point strikes.
+``plan`` scripts the in-app point instead, call by call (``("ok", "hang")``: the second call
+hangs); past its end the dice decide. A hang holds the Space's worker until the client gives
+up and disconnects (or ``hang_s`` passes, or the server closes), as a stuck Space does.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from dataclasses import dataclass, field
@@ -52,25 +56,28 @@ class Faults:
         kinds: the enabled kinds (default: all of ``KINDS``).
         seed: makes the dice repeatable; ``None`` for a fresh random seed.
         limit: stop injecting after this many faults (``None``: never stop).
-        hang_s: how long a hang lasts at most (it also ends when the server closes).
+        hang_s: how long a hang lasts at most (default: until the client disconnects).
         slow_s: how late a slow answer comes.
         quota_wait_s: the wait a quota error asks for ("retry in H:MM:SS").
+        plan: the in-app outcome of the first calls, in order (a kind, or "ok").
     """
 
     rate: float = 0.0
     kinds: tuple[str, ...] = KINDS
     seed: int | None = None
     limit: int | None = None
-    hang_s: float = 3600.0
+    hang_s: float = math.inf
     slow_s: float = 2.0
     quota_wait_s: int = 1
+    plan: tuple[str, ...] = ()
     injected: list[str] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _streams: dict[str, random.Random] = field(default_factory=dict, repr=False)
+    _planned: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.kinds) - set(KINDS))
+        unknown = sorted((set(self.kinds) | set(self.plan)) - set(KINDS) - {"ok"})
         if unknown:
             raise ValueError(f"unknown fault kinds {unknown}; known: {', '.join(KINDS)}")
         if not 0.0 <= self.rate <= 1.0:
@@ -78,6 +85,15 @@ class Faults:
 
     def draw(self, point: str) -> str | None:
         """Roll the dice for one request passing ``point``; return the kind to inject."""
+        if self.plan and point in ("app", "splat"):
+            with self._lock:
+                if self._planned < len(self.plan):
+                    kind = self.plan[self._planned]
+                    self._planned += 1
+                    if kind == "ok":
+                        return None
+                    self.injected.append(kind)
+                    return kind
         candidates = [k for k in POINTS[point] if k in self.kinds]
         if not candidates or self.rate <= 0.0:
             return None
@@ -97,7 +113,8 @@ class Faults:
     def fresh(self) -> Faults:
         """The same settings with new dice, counters and stop switch (one per stand-in)."""
         return Faults(rate=self.rate, kinds=self.kinds, seed=self.seed, limit=self.limit,
-                      hang_s=self.hang_s, slow_s=self.slow_s, quota_wait_s=self.quota_wait_s)
+                      hang_s=self.hang_s, slow_s=self.slow_s, quota_wait_s=self.quota_wait_s,
+                      plan=self.plan)
 
     def quota_message(self) -> str:
         """The ZeroGPU-style quota error text, asking for ``quota_wait_s``."""

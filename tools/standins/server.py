@@ -63,7 +63,8 @@ class FaultMiddleware:
                 body = {"detail": "Queue is full. Max size is 2 and size is 2."}
                 await _respond(send, 503, json.dumps(body).encode(), "application/json")
                 return
-        elif method == "GET" and path.startswith("/gradio_api/call/") and path.count("/") >= 4:
+        elif method == "GET" and (path == "/gradio_api/queue/data" or (
+                path.startswith("/gradio_api/call/") and path.count("/") >= 4)):
             if self.faults.draw("poll") == "500":
                 await _respond(send, 500, b"Internal Server Error", "text/plain")
                 return
@@ -124,6 +125,12 @@ class StandinServer:
         self.faults = faults
         self.blocks = blocks
 
+    def __enter__(self) -> StandinServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         """Stop serving; hanging and slow in-app faults end at once."""
         self.faults.stop.set()
@@ -142,6 +149,7 @@ def serve_blocks(
     port: int = 0,
     agents_md: str | None = None,
     extra_routes: Callable[[Any], None] | None = None,
+    concurrency: int = 1,
 ) -> StandinServer:
     """Serve a ``gr.Blocks`` app on ``host:port`` with an agents.md beside it.
 
@@ -155,6 +163,8 @@ def serve_blocks(
         agents_md: serve this text instead of the generated one (``{base}`` becomes the base
             URL); ``""`` serves no agents.md at all (404, like a bare Gradio app).
         extra_routes: called with the FastAPI app to add routes before Gradio is mounted.
+        concurrency: events each endpoint runs at once (gradio's default, and a real
+            Space's unless its author raised it, is 1; the rest wait in the queue).
 
     Returns:
         The running server.
@@ -184,7 +194,7 @@ def serve_blocks(
 
     if extra_routes is not None:
         extra_routes(app)
-    blocks.queue(default_concurrency_limit=8)
+    blocks.queue(default_concurrency_limit=concurrency)
     app = gr.mount_gradio_app(app, blocks, path="", show_error=False, ssr_mode=False)
     config = uvicorn.Config(FaultMiddleware(app, faults, latency), log_level="warning",
                             lifespan="on", timeout_graceful_shutdown=1)

@@ -1,0 +1,70 @@
+"""Stall detection against a real Gradio stand-in that runs one event at a time.
+
+An honest queue (its positions moving) is never cut, however long the wait; a call that
+only gets heartbeats is given up after its stall budget, long before its deadline, and
+giving up frees the Space's worker (the stand-in's hang ends when the client disconnects).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from spacesmith.tools.errors import SpaceStalledError
+from spacesmith.tools.spaces.client import ProgressEvent, SpaceClient
+from spacesmith.tools.spaces.stall import StallPolicy
+from spacesmith.tools.standins import Faults, StandinServer, start_standin
+
+PROMPT = {"prompt": "Panthéon", "width": 256, "height": 256}
+
+
+@pytest.fixture
+def one_at_a_time(request: pytest.FixtureRequest) -> Iterator[StandinServer]:
+    faults, latency = request.param
+    server = start_standin("image", faults=faults, latency=latency)
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("one_at_a_time", [(Faults(), 0.4)], indirect=True)
+def test_a_queued_call_whose_position_moves_is_not_cut(tmp_path: Path,
+                                                       one_at_a_time: StandinServer) -> None:
+    events: list[ProgressEvent] = []
+    policy = StallPolicy(floor_s=1.5, factor=1.0)
+    with SpaceClient.connect(one_at_a_time.url, token="", progress=events.append) as client:
+        def call(i: int) -> Any:
+            return client.call("/generate", PROMPT, out_dir=tmp_path / str(i), timeout=60,
+                               stall=policy, label=f"image {i + 1}/6")
+
+        with ThreadPoolExecutor(6) as pool:
+            results = list(pool.map(call, range(6)))
+    assert all(r.files for r in results)
+    # the last call waited far longer than the stall budget, and was not cut
+    slowest = max(results, key=lambda r: r.elapsed_s)
+    assert slowest.elapsed_s > policy.floor_s
+    # the time the Space worked on it leaves the queue wait out (it feeds later budgets)
+    assert slowest.run_s is not None and slowest.run_s < slowest.elapsed_s / 2
+    ranks = [int(e.detail.split("#")[1].split()[0].rstrip(",")) for e in events
+             if e.stage == "queued" and e.detail.startswith("queued #")]
+    assert max(ranks) >= 3 and 1 in ranks, ranks  # calls waited, and saw the queue move
+    assert not [e for e in events if e.stage == "failed"]
+
+
+@pytest.mark.parametrize("one_at_a_time", [(Faults(rate=1.0, kinds=("hang",), limit=1), 0.0)],
+                         indirect=True)
+def test_a_call_getting_only_heartbeats_is_given_up_and_frees_the_worker(
+        tmp_path: Path, one_at_a_time: StandinServer) -> None:
+    policy = StallPolicy(floor_s=1.0, factor=1.0)
+    with SpaceClient.connect(one_at_a_time.url, token="") as client:
+        with pytest.raises(SpaceStalledError) as caught:
+            client.call("/generate", PROMPT, out_dir=tmp_path / "a", timeout=600, stall=policy)
+        assert "no progress for" in caught.value.message
+        assert f"Space '{one_at_a_time.url}'" in str(caught.value)
+        # the hang ended when the client went away: the one worker takes the next call
+        result = client.call("/generate", PROMPT, out_dir=tmp_path / "b", timeout=60,
+                             stall=policy)
+    assert result.files and one_at_a_time.faults.injected == ["hang"]
