@@ -40,6 +40,10 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the verdicts live with the tests (tests/fixtures/verify.py)
+os.environ["PYTHONPATH"] = os.pathsep.join(  # and the worker processes see them too
+    p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
 RESULTS = Path(__file__).resolve().parent / "results" / "faults.json"
 ITEMS = 6
 

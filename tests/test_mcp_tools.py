@@ -146,7 +146,7 @@ class _BarrierSpace:
         self.barrier = threading.Barrier(parties, timeout=20)
 
     def call(self, endpoint: str, arguments: dict[str, object], *, out_dir: Path,
-             timeout: float | None = None) -> object:
+             timeout: float | None = None, **watch: object) -> object:
         from spacesmith.tools.spaces.client import CallResult
 
         self.barrier.wait()  # BrokenBarrierError if the calls ran one after the other

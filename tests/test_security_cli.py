@@ -87,7 +87,7 @@ def test_attack_run_through_the_cli(tmp_path: Path, agent_spaces: Standins,
     assert summary["success"] is False
     report = json.loads(Path(summary["report_json"]).read_text())
     assert "landlock" in summary["agent_code"]["confinement"]
-    assert len(summary["agent_code"]["stopped"]) >= 3  # sleep, power, flood
+    assert len(summary["agent_code"]["stopped"]) >= 2  # power, flood (time does not import)
     assert len([s for s in report["steps"] if s["type"] == "action"]) <= len(script) + 1
     seen = llm.seen_text()
     assert "SystemExit" in seen and "Your code was stopped" in seen

@@ -56,12 +56,19 @@ def test_control_the_same_page_unconfined_reaches_it(tmp_path: Path,
 
     site = _hostile_site(tmp_path, other.url)
     chromium = find_chromium()
-    with serve(site) as server, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(server.url, wait_until="load")
-            page.wait_for_timeout(1000)
-        finally:
-            browser.close()
+
+    def visit(url: str) -> None:  # in a thread of its own: no asyncio loop another test left
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                page.goto(url, wait_until="load")
+                page.wait_for_timeout(1000)
+            finally:
+                browser.close()
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with serve(site) as server, ThreadPoolExecutor(1) as pool:
+        pool.submit(visit, server.url).result(timeout=120)
     assert {"/fetch", "/img.png"} & {r.path for r in other.requests}

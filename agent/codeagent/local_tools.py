@@ -129,6 +129,7 @@ class InspectSplatTool(_Tool):
 
 
 class BuildSiteTool(_Tool):
+    waits_on_io = True  # npm, Chromium, the Hub: not agent code's time
     name = "build_site"
     description = ("Write gallery.json and build the static site into site/. `gallery` is "
                    "{title, viewer: {background, transition_s}, items: [{name, splat, image, "
@@ -200,6 +201,7 @@ class ReadGalleryTool(_Tool):
 
 
 class PreviewSiteTool(_Tool):
+    waits_on_io = True  # npm, Chromium, the Hub: not agent code's time
     name = "preview_site"
     description = ("Render the built site in a headless browser and return the screenshot's "
                    "path (pass it to look_at).")
@@ -219,6 +221,7 @@ class PreviewSiteTool(_Tool):
 
 
 class DeploySiteTool(_Tool):
+    waits_on_io = True  # npm, Chromium, the Hub: not agent code's time
     name = "deploy_site"
     description = "Push site/ to a static Hugging Face Space OWNER/NAME; returns its URL."
     inputs: ClassVar[Inputs] = {"space_id":

@@ -42,6 +42,8 @@ Inputs = dict[str, dict[str, Any]]
 class SpaceEndpointTool(Tool):  # type: ignore[misc]
     """One endpoint of one Space as a tool; inputs come from the Space's ``/info``."""
 
+    waits_on_io = True  # time in it is not agent code's (executor wall clock)
+
     skip_forward_signature_validation = True
     output_type = "object"
 
@@ -110,6 +112,7 @@ class RoleBinding:
 
 
 class CallManyTool(Tool):  # type: ignore[misc]
+    waits_on_io = True  # time in it is not agent code's (executor wall clock)
     name = "call_many"
     description = (
         "Run many calls of one Space tool concurrently (bounded) and return their SpaceResults "
@@ -161,6 +164,7 @@ class CallManyTool(Tool):  # type: ignore[misc]
 
 
 class ChainTool(Tool):  # type: ignore[misc]
+    waits_on_io = True  # time in it is not agent code's (executor wall clock)
     name = "chain"
     description = (
         "Images and splats, pipelined: each call goes to the first role's Space and each result "
@@ -198,6 +202,7 @@ class ChainTool(Tool):  # type: ignore[misc]
 
 
 class DiscoverSpaceTool(Tool):  # type: ignore[misc]
+    waits_on_io = True  # time in it is not agent code's (executor wall clock)
     name = "discover_space"
     description = (
         "Add a Space (Hub id 'owner/name', agents.md URL or base URL) during the run: each of "

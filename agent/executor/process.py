@@ -317,7 +317,8 @@ class ProcessExecutor(PythonExecutor):  # type: ignore[misc]
                     raise _Stopped(self._cpu_message())
                 if time.monotonic() > deadline:
                     raise _Stopped(f"it ran past the {self.limits.wall_s:g} s time limit of "
-                                   "one step (time spent in tools is not counted)")
+                                   "one step (time waiting on Spaces, site builds and "
+                                   "screenshots is not counted)")
                 continue
             kind = message["t"]
             self.step_heard = True
@@ -325,7 +326,8 @@ class ProcessExecutor(PythonExecutor):  # type: ignore[misc]
                 started = time.monotonic()
                 reply = self._call_tool(message)
                 self._send(reply)
-                deadline += time.monotonic() - started
+                if self._waits_on_io(message):  # Spaces, npm, Chromium: not the code's time
+                    deadline += time.monotonic() - started
             elif kind in ("done", "error"):
                 return self._finish(message)
             else:
@@ -348,6 +350,14 @@ class ProcessExecutor(PythonExecutor):  # type: ignore[misc]
         elif isinstance(output, wire.Record):
             output = wire.Record(output.kind, output.attributes, plain(output.text))
         return CodeOutput(output=output, logs=logs, is_final_answer=bool(message.get("final")))
+
+    def _waits_on_io(self, message: dict[str, Any]) -> bool:
+        """Whether the tool called waits on the network or a program (a Space call, a site
+        build, a screenshot): its time is left off the step's clock. Local tools (fix_splat,
+        look_at, write_file, …) count, so a loop of them cannot outlast the step."""
+        name = message.get("tool")
+        tool = self.tools.get(name) if isinstance(name, str) else None
+        return bool(getattr(tool, "waits_on_io", False))
 
     def _call_tool(self, message: dict[str, Any]) -> dict[str, Any]:
         name = message.get("tool")

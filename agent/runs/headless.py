@@ -23,7 +23,7 @@ The goal file (TOML)::
     max_tokens = 2048         # the most tokens the model writes in one step
     context_window = 8192     # the model's window; default: what the server says, else 8192
     code_cpu_s = 60           # CPU seconds one step of agent code may use
-    code_wall_s = 120         # seconds one step may take (time waiting on tools not counted)
+    code_wall_s = 120         # seconds one step may take (waits on Spaces, npm not counted)
     code_memory_mb = 2048     # address space of the process that runs agent code
     code_output_chars = 50000 # printed output kept per step
     stall_after_s = 120       # a call with no progress for max(this, stall_factor x its
@@ -231,7 +231,7 @@ def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
     summary: dict[str, Any] = {"success": False, "state": "not_started", "final_answer": None,
                                "report": None, "report_json": None, "site": None, "url": None,
                                "model": None, "spaces": None, "elapsed_s": 0.0, "error": None,
-                               "agent_code": None}
+                               "agent_code": None, "exit_code": None}
     try:
         settings = parse_goal_file(path)
         if offline:
@@ -261,13 +261,15 @@ def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
             summary["state"] = "bad_input" if code == 2 else (
                 "interrupted" if code == 130 else "error")
         summary["error"] = str(exc) if isinstance(exc, SpacesmithError) else "interrupted"
+        summary["exit_code"] = code
         print(f"Error: {summary['error']}", file=sys.stderr)
         echo(json.dumps(summary, ensure_ascii=False))
         return code
     except Exception as exc:  # a bug: --json still owes its one document
         if not as_json or os.environ.get("SPACESMITH_DEBUG"):
             raise
-        summary.update(state="error", error=f"internal error: {type(exc).__name__}: {exc}")
+        summary.update(state="error", error=f"internal error: {type(exc).__name__}: {exc}",
+                       exit_code=1)
         print(f"Error: {summary['error']} (rerun with SPACESMITH_DEBUG=1 for the traceback)",
               file=sys.stderr)
         echo(json.dumps(summary, ensure_ascii=False))
@@ -276,7 +278,8 @@ def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
         "success": outcome.success, "state": outcome.state, "final_answer": outcome.output,
         "site": str(outcome.site_dir) if outcome.site_dir else None, "url": outcome.url,
         "elapsed_s": round(outcome.elapsed_s, 2),
-        "error": None if outcome.success else outcome.output})
+        "error": None if outcome.success else outcome.output,
+        "exit_code": 0 if outcome.success else 1})
     if as_json:
         echo(json.dumps(summary, ensure_ascii=False))
     else:
