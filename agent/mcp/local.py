@@ -154,14 +154,14 @@ class LocalTools:
     def preview_site(self, *, screenshot: bool = False) -> tuple[dict[str, Any], list[Path]]:
         """A local URL serving site/ (kept running; the page reloads itself after a
         rebuild), and optionally a screenshot of it in headless Chromium."""
-        from spacesmith.agent.mcp.preview import serve_reloading
+        from spacesmith.tools.site.preview import serve
 
         site = self.workspace.site_dir
         if not (site / "index.html").is_file():
             raise SiteError("the site is not built yet", hint="call build_site first")
         with self._lock:
             if self._preview is None:
-                self._preview = serve_reloading(site)
+                self._preview = serve(site, live=True)
             url = str(self._preview.url)
         out: dict[str, Any] = {"url": url, "folder": self.workspace.relative(site)}
         if not screenshot:
