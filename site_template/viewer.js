@@ -48,7 +48,10 @@ const camera = new THREE.PerspectiveCamera(50, 1, 0.01, 100);
 // gallery costs nothing, which matters on phones and in software-rendered browsers.
 let dirty = true;
 const invalidate = () => { dirty = true; };
-const spark = new SparkRenderer({ renderer, onDirty: invalidate });
+// Spark sorts splats in a worker and asks for a redraw when a sort lands: a switch is only
+// on screen once that has happened (until then the old sort, the old monument, is drawn).
+let sparkRedraws = 0;
+const spark = new SparkRenderer({ renderer, onDirty: () => { sparkRedraws += 1; invalidate(); } });
 scene.add(spark); // Spark 2.x draws nothing unless its renderer is in the scene
 
 const controls = new OrbitControls(camera, ui.canvas);
@@ -217,6 +220,7 @@ async function show(i) {
       flight = { from, to, t0: performance.now(), duration, oldMesh: current, newMesh: mesh,
         fly: !first && !reduce, lift, resolve };
     });
+    await sparkRedraw(sparkRedraws, 2000);
     current = mesh;
     state.index = i;
     try { history.replaceState(null, "", `#item=${i + 1}`); } catch { /* a sandboxed frame */ }
@@ -237,6 +241,17 @@ async function show(i) {
     state.ready = !queued && state.error === null;
     if (queued !== null) { const q = queued; queued = null; show(q); }
   }
+}
+
+// Resolves once Spark has asked for a redraw after ``seen`` (its sort of the new scene has
+// landed), or after ``timeoutMs`` at most.
+function sparkRedraw(seen, timeoutMs) {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const tick = () => (sparkRedraws > seen || performance.now() - t0 > timeoutMs
+      ? resolve() : requestAnimationFrame(tick));
+    requestAnimationFrame(tick);
+  });
 }
 
 function nextFrames(n) {
