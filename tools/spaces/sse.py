@@ -63,6 +63,21 @@ def _event(name: str, data: list[str]) -> ServerEvent:
     return ServerEvent(name or "message", value)
 
 
+def stream_socket(response: httpx.Response | None) -> socket.socket | None:
+    """The socket under a streamed response, or None (a mock transport has none)."""
+    stream = response.extensions.get("network_stream") if response is not None else None
+    return stream.get_extra_info("socket") if stream is not None else None
+
+
+def cut(sock: socket.socket | None) -> None:
+    """End a blocked read on ``sock`` by shutting the socket down (a watchdog's move)."""
+    try:
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed: the read has ended anyway
+
+
 class DeadlineWatchdog:
     """Ends a blocked read at a deadline by shutting the response's socket down.
 
@@ -72,9 +87,7 @@ class DeadlineWatchdog:
 
     def __init__(self, response: httpx.Response, seconds: float) -> None:
         self.fired = False
-        stream = response.extensions.get("network_stream")
-        self._sock: socket.socket | None = (
-            stream.get_extra_info("socket") if stream is not None else None)
+        self._sock = stream_socket(response)
         self._timer: threading.Timer | None = None
         if self._sock is not None:
             self._timer = threading.Timer(seconds, self._fire)
@@ -83,11 +96,7 @@ class DeadlineWatchdog:
 
     def _fire(self) -> None:
         self.fired = True
-        try:
-            if self._sock is not None:
-                self._sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # already closed: the read has ended anyway
+        cut(self._sock)
 
     def cancel(self) -> None:
         """Stop the timer (the stream ended in time)."""

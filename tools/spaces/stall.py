@@ -19,12 +19,13 @@ The per-call deadline (``call_timeout``) stays the hard cap on top of this.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from spacesmith.tools.spaces.sse import cut, stream_socket
 
 if TYPE_CHECKING:
     import httpx
@@ -83,9 +84,7 @@ class CallWatch:
         self._space_eta_s: float | None = None
         self._lock = threading.Lock()
         self._done = threading.Event()
-        stream = response.extensions.get("network_stream") if response is not None else None
-        self._sock: socket.socket | None = (
-            stream.get_extra_info("socket") if stream is not None else None)
+        self._sock = stream_socket(response)
         self._thread: threading.Thread | None = None
         if policy is not None and self._sock is not None:
             self._thread = threading.Thread(target=self._run, daemon=True, name="stall-watch")
@@ -183,11 +182,7 @@ class CallWatch:
 
     def _fire(self) -> None:
         self.fired = True
-        try:
-            if self._sock is not None:
-                self._sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # already closed: the read has ended anyway
+        cut(self._sock)
 
     def cancel(self) -> None:
         """Stop watching (the stream ended)."""
