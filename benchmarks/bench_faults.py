@@ -152,8 +152,10 @@ def worker(jobs: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
             row = _one_run(job, spaces if job["rate"] > 0 else clean, clean, Path(tmp))
             rows.append(row)
             status = "ok" if row["correct_site"] and row["reported_success"] else "FAILED"
+            why = f": {row.get('message') or row['problems']}" if status == "FAILED" else ""
             print(f"  run {job['index']:3d} rate {job['rate']:.2f}: {status} "
-                  f"{row['wall_s']:.1f} s, {row['retries']} retries", file=progress, flush=True)
+                  f"{row['wall_s']:.1f} s, {row['retries']} retries{why}", file=progress,
+                  flush=True)
     return rows
 
 

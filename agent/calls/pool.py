@@ -10,9 +10,11 @@ when the role has several Spaces, ``max_workers`` at once when it has one (the S
 queue orders them). A job that fails goes to another Space of the role when there is one;
 a Space that hangs (:class:`SpaceStalledError`), or fails three calls in a row, is set aside
 for the rest of the run when another Space can take its jobs. The last Space of a role gets
-one more try after a hang (a hang may be one stuck call); when a call made after that hang
-hangs too, it is set aside and every job left for the role fails at once, so a stuck Space
-ends the run within two stall budgets, not ``call_timeout`` per call.
+one probe after a hang (a hang may be one stuck call): a single call, alone on that Space,
+with the shorter probation budget (:meth:`StallPolicy.on_probation`, 30 s floor). When the
+probe finishes, the Space is back at work; when it hangs too, the Space is set aside and
+every job left for the role fails at once. So a stuck Space ends the run within one stall
+budget plus one probation budget (about 150 s at the defaults), not ``call_timeout`` per call.
 """
 
 from __future__ import annotations
@@ -59,6 +61,12 @@ class Member:
     failures: int = 0
     stalled_at: float | None = None
     succeeded_at: float = 0.0
+    probing: bool = False
+
+    @property
+    def on_probation(self) -> bool:
+        """It hung and has not finished a call since: its next call is a probe."""
+        return self.stalled_at is not None and self.succeeded_at < self.stalled_at
 
     @property
     def tool(self) -> RoleTool:
@@ -98,6 +106,7 @@ class Job:
     started: float = 0.0
     tries: int = 0
     avoid: Member | None = None
+    probe: bool = False
 
 
 @dataclass(frozen=True)
@@ -216,9 +225,12 @@ class _Batch:
                     return None
                 queue = self.queues[stage]
                 only = len(pool.usable) <= 1
-                for job in queue:
+                # a Space on probation takes one job at a time: the probe
+                busy = member.on_probation and member.probing
+                for job in [] if busy else queue:
                     if only or job.avoid is not member:
                         queue.remove(job)
+                        job.probe = member.probing = member.on_probation
                         return job
                 if self._closed(stage):
                     return None
@@ -244,18 +256,21 @@ class _Batch:
                 result = hit or session.call(
                     tool.name, tool.space, tool.endpoint, args, tool.file_params,
                     identity=tool.identity, label=label,
-                    attempts=None if len(pool.members) == 1 else 1)
+                    attempts=None if len(pool.members) == 1 else 1, probation=job.probe)
             except SpaceError as exc:
                 self._failed(stage, member, job, exc)
                 continue
             except BaseException as exc:  # a bug or a budget: this item ends here
                 with self.cond:
+                    member.probing = member.probing and not job.probe
                     self.failed[job.item] = exc
                     self.cond.notify_all()
                 continue
             with self.cond:
-                member.failures = 0
-                member.succeeded_at = time.monotonic()
+                member.probing = member.probing and not job.probe
+                if not result.cached:  # a stored result says nothing of the Space now
+                    member.failures = 0
+                    member.succeeded_at = time.monotonic()
                 self._advance(job, result)
 
     def _cached(self, pool: RolePool, job: Job) -> SpaceResult | None:
@@ -278,15 +293,15 @@ class _Batch:
             value = result.image if key == "image" else None
             if key == "image" and value is None:
                 value = result.files[0] if result.files else None
-            if not pool.usable:
-                self.failed[job.item] = self._aside_error(pool, pool.members[0])
-            elif value is None:
+            if value is None:
                 self.failed[job.item] = AgentError(
                     f"{self.pools[job.stage].role} {job.item + 1} returned no file to pass "
                     f"to the {pool.role} role")
             else:
                 self.queues[nxt].append(Job(job.item, nxt, {key: value}))
                 self.queues[nxt].sort(key=lambda j: j.item)
+                if not pool.usable:
+                    self._fail_stage(nxt, self._aside_error(pool, pool.members[0]))
         self.cond.notify_all()
 
     # --- failures ---------------------------------------------------------------------
@@ -295,15 +310,15 @@ class _Batch:
         pool = self.pools[stage]
         session = pool.session
         with self.cond:
+            member.probing = member.probing and not job.probe
             if session.aside_reason(member.space) is not None:  # set aside meanwhile
                 self._requeue_or_fail(stage, job, exc, member)
                 return
             others = [m for m in pool.usable if m is not member]
             if isinstance(exc, SpaceStalledError):
-                # a strike: the first hang since the Space last finished a call; a call made
-                # after the strike hanging too means the Space is stuck, not one call
-                strike = (member.stalled_at if member.stalled_at is not None
-                          and member.succeeded_at < member.stalled_at else None)
+                # a strike: the first hang since the Space last finished a call; the probe
+                # made after it hanging too means the Space is stuck, not one call
+                strike = member.stalled_at if member.on_probation else None
                 if others or (strike is not None and job.started > strike):
                     self._set_aside(pool, member, _bare(exc))
                 if strike is None:
@@ -348,10 +363,16 @@ class _Batch:
                                  endpoint=getattr(member.tool.endpoint, "name", None))
 
     def _fail_stage(self, stage: int, exc: SpaceError) -> None:
-        """No Space is left for ``stage``: every job waiting for it fails at once."""
-        for job in self.queues[stage]:
-            self.failed.setdefault(job.item, exc)
-        self.queues[stage].clear()
+        """No Space is left for ``stage``: every job waiting for it fails at once, except
+        those a finished call already answered (the cache keeps what a Space did before it
+        was set aside)."""
+        waiting, self.queues[stage] = self.queues[stage], []
+        for job in waiting:
+            hit = self._cached(self.pools[stage], job)
+            if hit is not None:
+                self._advance(job, hit)
+            else:
+                self.failed.setdefault(job.item, exc)
         self.cond.notify_all()
 
     def _summary(self) -> str:

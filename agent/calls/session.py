@@ -207,7 +207,7 @@ class SpaceSession:
 
     def call(self, tool: str, space: str, endpoint: Endpoint, arguments: Mapping[str, Any],
              file_params: set[str], *, identity: str | None = None, label: str | None = None,
-             attempts: int | None = None) -> SpaceResult:
+             attempts: int | None = None, probation: bool = False) -> SpaceResult:
         """Make one call, or return the stored result of the same call.
 
         Args:
@@ -220,6 +220,8 @@ class SpaceSession:
             label: names the call in progress lines (``"splat 3/6"``).
             attempts: how many times to make it (default ``call_attempts``); a call that
                 hung is never made again here (the caller decides where it goes).
+            probation: the Space just hung and no other can take the call: it gets the
+                shorter probation budget (:meth:`StallPolicy.on_probation`).
 
         Raises:
             WorkspaceError: a file argument is outside the workspace.
@@ -247,11 +249,12 @@ class SpaceSession:
         start = time.monotonic()
         tries = self.call_attempts if attempts is None else max(1, attempts)
         watch = (ident, label, space)
+        stall = self.stall.on_probation() if probation and self.stall is not None else self.stall
         attempts = 0
         for recall in range(1, tries + 1):
             try:
                 result, stored = self._attempt(client, tool, endpoint.name, key, call_args,
-                                               recall, watch)
+                                               recall, watch, stall)
             except SpaceError as exc:
                 attempts += 1
                 wait = recall_wait(exc, self.timeout)
@@ -285,8 +288,8 @@ class SpaceSession:
 
     def _attempt(self, client: SpaceCaller, tool: str, endpoint: str, key: str,
                  call_args: Mapping[str, Any], recall: int,
-                 watch: tuple[str, str | None, str] = ("", None, "")
-                 ) -> tuple[CallResult, StoredCall]:
+                 watch: tuple[str, str | None, str] = ("", None, ""),
+                 stall: StallPolicy | None = None) -> tuple[CallResult, StoredCall]:
         """One call of the Space into a staging folder, checked, then committed to the cache.
 
         Raises:
@@ -298,7 +301,7 @@ class SpaceSession:
         identity, label, _ = watch
         try:
             result = client.call(endpoint, call_args, out_dir=staging, timeout=self.timeout,
-                                 stall=self.stall, expected_s=self.expected_s(identity, endpoint),
+                                 stall=stall, expected_s=self.expected_s(identity, endpoint),
                                  label=label)
             check_outputs(list(result.files), space=str(result.space), endpoint=endpoint)
             stored = self.cache.commit(key, staging, space=str(result.space),

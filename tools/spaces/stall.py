@@ -15,6 +15,12 @@ cached ones included) and what the Space itself expects (``process_starts``' eta
 queue's ``rank_eta`` minus the time already spent). An honest queue moves its positions
 within about one call's duration, so it is never cut; a stuck worker only sends heartbeats.
 The per-call deadline (``call_timeout``) stays the hard cap on top of this.
+
+A call re-made on a Space that has just hung, when no other Space can take it, is on
+probation: its floor is ``retry_floor_s`` (30 s), not ``floor_s``. The Space already showed
+what it does; the long floor is there for a first call whose duration nobody knows yet. So a
+Space stuck for good costs one budget plus one probation budget, and a Space that hung once
+on one call goes on working.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ if TYPE_CHECKING:
 
 DEFAULT_FLOOR_S = 120.0
 DEFAULT_FACTOR = 3.0
+DEFAULT_RETRY_FLOOR_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -41,10 +48,19 @@ class StallPolicy:
     Attributes:
         floor_s: the least budget, whatever the call is expected to take.
         factor: the budget is this many times the expected duration, when it is known.
+        retry_floor_s: the floor of a call re-made on a Space that just hung (never above
+            ``floor_s``).
     """
 
     floor_s: float = DEFAULT_FLOOR_S
     factor: float = DEFAULT_FACTOR
+    retry_floor_s: float = DEFAULT_RETRY_FLOOR_S
+
+    def on_probation(self) -> StallPolicy:
+        """The policy of a call re-made on a Space that just hung: the same factor, the
+        shorter floor."""
+        floor = min(self.retry_floor_s, self.floor_s)
+        return StallPolicy(floor_s=floor, factor=self.factor, retry_floor_s=floor)
 
     def budget(self, expected_s: float | None) -> float:
         """Seconds without progress after which a call expected to take ``expected_s`` is

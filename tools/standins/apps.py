@@ -49,6 +49,9 @@ def _in_app_fault(faults: Faults, point: str, blocks: Any = None,
     if kind == "hang":
         _hang(faults, blocks, getattr(request, "session_hash", None))
         raise gr.Error("Injected hang ended.")
+    if kind == "stuck":  # a function Gradio cannot stop: the worker is held until close
+        faults.stop.wait(faults.hang_s if faults.hang_s != float("inf") else None)
+        raise gr.Error("Injected stuck worker ended.")
     if kind == "slow":
         faults.stop.wait(faults.slow_s)
     return kind

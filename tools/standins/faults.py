@@ -14,6 +14,11 @@ quota       inside the app function                a ZeroGPU quota ``gr.Error`` 
 hang        inside the app function                heartbeats only, until the client leaves
 slow        inside the app function                the answer comes ``slow_s`` late
 corrupt     inside the splat app only              a PLY whose body is cut short
+stuck       inside the app function                heartbeats only, and the worker stays held
+                                                   after the client leaves (a sleeping
+                                                   function Gradio cannot stop): every later
+                                                   call waits in the queue; not in the dice
+                                                   unless named
 ==========  =====================================  ==========================================
 
 Each injection point has its own random stream (seeded from ``seed`` and the point's name), so
@@ -32,12 +37,13 @@ import threading
 from dataclasses import dataclass, field
 
 KINDS = ("503", "500", "truncated", "error", "quota", "hang", "slow", "corrupt")
+NAMED_ONLY = ("stuck",)  # known kinds the default dice leave out
 POINTS: dict[str, tuple[str, ...]] = {
     "call": ("503",),
     "poll": ("500",),
     "file": ("truncated",),
-    "app": ("error", "quota", "hang", "slow"),
-    "splat": ("error", "quota", "hang", "slow", "corrupt"),
+    "app": ("error", "quota", "hang", "slow", "stuck"),
+    "splat": ("error", "quota", "hang", "slow", "corrupt", "stuck"),
 }
 ENV_VAR = "SPACESMITH_FAULTS"
 QUOTA_MESSAGE = (
@@ -77,9 +83,11 @@ class Faults:
     _planned: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
-        unknown = sorted((set(self.kinds) | set(self.plan)) - set(KINDS) - {"ok"})
+        unknown = sorted((set(self.kinds) | set(self.plan)) - set(KINDS) - set(NAMED_ONLY)
+                         - {"ok"})
         if unknown:
-            raise ValueError(f"unknown fault kinds {unknown}; known: {', '.join(KINDS)}")
+            raise ValueError(f"unknown fault kinds {unknown}; known: "
+                             f"{', '.join(KINDS + NAMED_ONLY)}")
         if not 0.0 <= self.rate <= 1.0:
             raise ValueError(f"fault rate {self.rate} is not between 0 and 1")
 
@@ -154,5 +162,5 @@ def parse_faults(spec: str | float | Faults | None) -> Faults:
     except ValueError as exc:
         raise ValueError(
             f"bad fault spec {spec!r} ({exc}); expected RATE[:KIND,...][@SEED], "
-            f"e.g. '0.2:503,quota@1'; kinds: {', '.join(KINDS)}"
+            f"e.g. '0.2:503,quota@1'; kinds: {', '.join(KINDS + NAMED_ONLY)}"
         ) from exc
