@@ -143,9 +143,8 @@ def test_hang_ends_at_the_deadline(tiny_space: Any, tmp_path: Path, heartbeat_s:
     the error says which rule ended it)."""
     if heartbeat_s is not None:
         monkeypatch.setenv("GRADIO_HEARTBEAT_INTERVAL", heartbeat_s)  # gradio reads it per stream
-    with connect(tiny_space.url) as client:
-        with pytest.raises(SpaceTimeoutError) as info:
-            client.call("/sleep", {"seconds": 3}, out_dir=tmp_path, timeout=1.0)
+    with connect(tiny_space.url) as client, pytest.raises(SpaceTimeoutError) as info:
+        client.call("/sleep", {"seconds": 3}, out_dir=tmp_path, timeout=1.0)
     assert "no result within 1 s" in str(info.value)
 
 
