@@ -85,6 +85,7 @@ def _one_run(job: dict[str, Any], spaces: Any, clean: Any, root: Path) -> dict[s
         return row
     message = str(summary.get("final_answer", ""))
     row["message"] = message
+    row.update(_hang_budget(events))
     row["message_one_line"] = "\n" not in message and len(message) <= 600
     row["message_names_space"] = "Space '" in message
     # nothing lost: a rerun on fault-free stand-ins reuses every call this run finished
@@ -99,6 +100,18 @@ def _one_run(job: dict[str, Any], spaces: Any, clean: Any, root: Path) -> dict[s
     row["finished_before_failure"] = len(done)
     row["lost_calls"] = sorted(done - reused)
     return row
+
+
+def _hang_budget(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """How a failed run's hangs went: how many calls stalled, and the time from the start of
+    the first stalled call to the run's last event (the hang budget it spent)."""
+    stalled = [e for e in events if e.get("kind") == "call"
+               and "no progress for" in str(e.get("error", ""))]
+    if not stalled:
+        return {"stalls": 0, "hang_to_end_s": None}
+    first = min(float(e["ts"]) - float(e.get("elapsed_s") or 0.0) for e in stalled)
+    end = max(float(e["ts"]) for e in events if "ts" in e)
+    return {"stalls": len(stalled), "hang_to_end_s": round(end - first, 1)}
 
 
 class Group:
@@ -223,6 +236,7 @@ def main() -> None:
     failures = [{"run": r["index"], "wall_s": r["wall_s"], "message": r.get("message", ""),
                  "problems": r["problems"], "one_line": r.get("message_one_line"),
                  "names_space": r.get("message_names_space"),
+                 "stalls": r.get("stalls"), "hang_to_end_s": r.get("hang_to_end_s"),
                  "rerun_success": r.get("rerun_success"), "lost_calls": r.get("lost_calls")}
                 for r in faulty if not (r["correct_site"] and r["reported_success"])]
     extra = (round(f_sum["wall_mean_s"] - b_sum["wall_mean_s"], 2)
@@ -246,7 +260,7 @@ def main() -> None:
     atomic_write(args.out, (json.dumps(result, indent=2, ensure_ascii=False) + "\n").encode())
     print(render_table(result))
     print(f"\nwrote {args.out} in {total:.0f} s")
-    sys.exit(0 if f_sum["succeeded"] >= 0.99 * f_sum["runs"] else 1)
+    sys.exit(0 if f_sum["succeeded"] >= 0.99 * f_sum["runs"] or args.per_role < 2 else 1)
 
 
 def render_table(result: dict[str, Any]) -> str:
@@ -271,7 +285,9 @@ def render_table(result: dict[str, Any]) -> str:
     ]
     for fail in result["failures"]:
         lost = fail["lost_calls"]
-        lines.append(f"- run {fail['run']} failed after {fail.get('wall_s', 0):.0f} s: "
+        hang = (f", {fail['stalls']} stalled call(s), {fail['hang_to_end_s']:.0f} s from the "
+                f"first hang to the end" if fail.get("hang_to_end_s") is not None else "")
+        lines.append(f"- run {fail['run']} failed after {fail.get('wall_s', 0):.0f} s{hang}: "
                      f"{fail['message'] or fail['problems']} "
                      f"(rerun {'ok' if fail['rerun_success'] else 'FAILED'}, "
                      f"{len(lost) if lost is not None else '?'} finished calls lost)")

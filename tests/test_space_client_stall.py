@@ -54,17 +54,20 @@ def test_a_queued_call_whose_position_moves_is_not_cut(tmp_path: Path,
     assert not [e for e in events if e.stage == "failed"]
 
 
-@pytest.mark.parametrize("one_at_a_time", [(Faults(rate=1.0, kinds=("hang",), limit=1), 0.0)],
-                         indirect=True)
+@pytest.mark.parametrize("one_at_a_time", [(Faults(rate=1.0, kinds=("hang",), limit=1), 0.0),
+                                           (Faults(plan=("stuck",)), 0.0)],
+                         ids=["hang", "stuck"], indirect=True)
 def test_a_call_getting_only_heartbeats_is_given_up_and_frees_the_worker(
         tmp_path: Path, one_at_a_time: StandinServer) -> None:
+    """The hang ends when the client leaves; a stuck function does not, and only the cancel
+    the client sends (``POST …/cancel``) frees the Space's one worker for the next call."""
     policy = StallPolicy(floor_s=1.0, factor=1.0)
     with SpaceClient.connect(one_at_a_time.url, token="") as client:
         with pytest.raises(SpaceStalledError) as caught:
             client.call("/generate", PROMPT, out_dir=tmp_path / "a", timeout=600, stall=policy)
         assert "no progress for" in caught.value.message
         assert f"Space '{one_at_a_time.url}'" in str(caught.value)
-        # the hang ended when the client went away: the one worker takes the next call
+        # the worker is free again: it takes the next call
         result = client.call("/generate", PROMPT, out_dir=tmp_path / "b", timeout=60,
                              stall=policy)
-    assert result.files and one_at_a_time.faults.injected == ["hang"]
+    assert result.files and len(one_at_a_time.faults.injected) == 1

@@ -127,13 +127,27 @@ def test_the_only_space_hanging_once_gets_a_probe_and_the_run_finishes(
     assert len(finished(events, splat)) == len(subjects)
 
 
-def test_a_stuck_worker_ends_the_run_after_one_probe(
+def test_a_stuck_worker_is_cancelled_so_the_probe_runs_and_the_run_finishes(
         tmp_path: Path, servers: list[StandinServer]) -> None:
-    """A Space whose worker stays held after the client leaves (a sleeping function Gradio
-    cannot stop): every later call waits in its queue at an unchanged position. The run ends
-    with one line after the stall budget and one probe, keeping what finished."""
+    """A function Gradio cannot stop (it holds the worker after the client leaves) hangs on
+    the second call. The client cancels the event on the Space (``POST …/cancel``), which
+    frees the worker: the probe runs, and the only Space finishes the build."""
     image = serve(servers, "image")
     splat = serve(servers, "splat", faults=Faults(plan=("ok", "stuck")))
+    subjects = SUBJECTS[:4]
+    code, summary, workspace = build(tmp_path, image, splat, subjects, **STALL)
+    assert code == 0, summary["final_answer"]
+    events = journal(workspace)
+    assert not [e for e in events if e.get("kind") == "set_aside"]
+    assert len(finished(events, splat)) == len(subjects)
+
+
+def test_a_space_stuck_on_every_call_ends_the_run_after_one_probe(
+        tmp_path: Path, servers: list[StandinServer]) -> None:
+    """The only splat Space finishes one call, then every call is stuck. The run ends with
+    one line after the stall budget and one probe, keeping what finished."""
+    image = serve(servers, "image")
+    splat = serve(servers, "splat", faults=Faults(plan=("ok",), rate=1.0, kinds=("stuck",)))
     subjects = SUBJECTS[:4]
     code, summary, workspace = build(tmp_path, image, splat, subjects, **STALL)
     message = str(summary["final_answer"])

@@ -41,6 +41,7 @@ from spacesmith.tools.errors import (
 from spacesmith.tools.hub.auth import auth_headers, get_token
 from spacesmith.tools.hub.runtime import wait_until_running
 from spacesmith.tools.spaces.agents_md import CallStyle, SpaceSpec
+from spacesmith.tools.spaces.cancel import cancel_event
 from spacesmith.tools.spaces.discovery import discover, resolve
 from spacesmith.tools.spaces.filedata import (
     filedata,
@@ -326,7 +327,12 @@ class SpaceClient:
         watch = watch or Watching(None, None, None)
         event_id = self.submit(ep.name, payload, deadline=deadline)
         self._emit(ep.name, "queued", f"event {event_id}", call=watch.label)
-        return self._poll(ep, event_id, deadline, watch)
+        try:
+            return self._poll(ep, event_id, deadline, watch)
+        except (SpaceTimeoutError, KeyboardInterrupt):  # a hang, the deadline or Ctrl-C:
+            # free the Space's worker for the next call (ours or anyone's)
+            cancel_event(self._http, self.spec.api_root, ep.api_name, event_id, self._auth)
+            raise
 
     def submit(self, endpoint: str, payload: Mapping[str, Any], *,
                deadline: Deadline | None = None) -> str:

@@ -68,7 +68,8 @@ def _hang(faults: Faults, blocks: Any, session_hash: str | None) -> None:
 
 
 def _still_wanted(blocks: Any, session_hash: str | None) -> bool:
-    """False once Gradio dropped the event (its client went away: ``alive`` is cleared)."""
+    """False once Gradio dropped the event: its client went away (``alive`` is cleared) or
+    cancelled it (the event left the active jobs)."""
     queue = getattr(blocks, "_queue", None)
     if queue is None or session_hash is None:
         return True
@@ -76,7 +77,7 @@ def _still_wanted(blocks: Any, session_hash: str | None) -> bool:
         for event in list(job or []):
             if getattr(event, "session_hash", None) == session_hash:
                 return bool(getattr(event, "alive", True))
-    return True
+    return False
 
 
 def _work(faults: Faults, seconds: float) -> None:
