@@ -32,7 +32,10 @@ BENCHES: dict[str, tuple[str, list[str]]] = {
     "site": ("bench_site.py", []),
     "build": ("bench_build.py", []),
     "executor": ("bench_executor.py", []),
-    "faults": ("bench_faults.py", []),
+    "faults": ("bench_faults.py", ["--workers", "5"]),
+    "faults_one": ("bench_faults.py", ["--per-role", "1", "--runs", "30", "--baseline", "2",
+                                       "--workers", "5", "--out",
+                                       str(RESULTS / "faults_one.json")]),
     "mcp": ("bench_mcp.py", []),
     "llm": ("bench_llm.py", []),
 }
@@ -153,6 +156,24 @@ def rows_faults(d: dict[str, Any]) -> list[Row]:
     ]
 
 
+def rows_faults_one(d: dict[str, Any]) -> list[Row]:
+    """One Space per role: what counts is how each failure ends, not the success rate."""
+    faulty, fails = d["faulty"], d["failures"]
+    budget = d.get("hang_budget_s", 150.0)
+    hung = [f["hang_to_end_s"] for f in fails if f.get("hang_to_end_s") is not None]
+    clear = sum(1 for f in fails if f.get("one_line") and f.get("names_space"))
+    longest = f"longest {max(hung):.0f} s from its first hang to the end" if hung else (
+        "none after a hang")
+    return [
+        (f"same builds, 1 Space per role, every fault kind at {d['rate'] * 100:.0f}%",
+         f"{faulty['succeeded']}/{faulty['runs']} correct sites; {len(fails)} failed, "
+         f"{clear} of them in one line naming the Space; {longest}",
+         "hang budget: stall floor + one probe", f"{budget:.0f} s",
+         f"{len(hung)} failure(s) after a hang, "
+         f"{sum(1 for h in hung if h <= budget + 30)} within the budget (+30 s of work)"),
+    ]
+
+
 def rows_mcp(d: dict[str, Any]) -> list[Row]:
     start, call, chain = d["startup_s"], d["cached_call_s"], d["chain_s"]
     return [
@@ -189,6 +210,7 @@ def rows_llm(d: dict[str, Any]) -> list[Row]:
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "space_client": rows_space_client, "cli": rows_cli, "splat": rows_splat,
     "site": rows_site, "build": rows_build, "executor": rows_executor, "faults": rows_faults,
+    "faults_one": rows_faults_one,
     "mcp": rows_mcp, "llm": rows_llm,
 }
 
