@@ -208,6 +208,7 @@ def main() -> None:
     parser.add_argument("--num-gaussians", default="32768")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
+    from spacesmith.agent.calls.pool import PROBES
     from spacesmith.tools.spaces.stall import DEFAULT_FLOOR_S, DEFAULT_RETRY_FLOOR_S
 
     common = {"fault_rate": args.rate, "call_timeout": args.call_timeout,
@@ -245,7 +246,7 @@ def main() -> None:
     result = {
         "rate": args.rate, "seed": args.seed, "workers": args.workers,
         "per_role": args.per_role,
-        "hang_budget_s": DEFAULT_FLOOR_S + DEFAULT_RETRY_FLOOR_S,
+        "hang_budget_s": DEFAULT_FLOOR_S + PROBES * DEFAULT_RETRY_FLOOR_S,
         "limits": {"call_timeout": args.call_timeout, "call_attempts": args.call_attempts,
                    "retry_backoff_s": args.retry_backoff},
         "faults": {"hang_s": args.hang_s, "slow_s": args.slow_s,

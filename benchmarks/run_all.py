@@ -159,7 +159,7 @@ def rows_faults(d: dict[str, Any]) -> list[Row]:
 def rows_faults_one(d: dict[str, Any]) -> list[Row]:
     """One Space per role: what counts is how each failure ends, not the success rate."""
     faulty, fails = d["faulty"], d["failures"]
-    budget = d.get("hang_budget_s", 150.0)
+    budget = d.get("hang_budget_s", 180.0)
     hung = [f["hang_to_end_s"] for f in fails if f.get("hang_to_end_s") is not None]
     clear = sum(1 for f in fails if f.get("one_line") and f.get("names_space"))
     longest = f"longest {max(hung):.0f} s from its first hang to the end" if hung else (
@@ -168,7 +168,7 @@ def rows_faults_one(d: dict[str, Any]) -> list[Row]:
         (f"same builds, 1 Space per role, every fault kind at {d['rate'] * 100:.0f}%",
          f"{faulty['succeeded']}/{faulty['runs']} correct sites; {len(fails)} failed, "
          f"{clear} of them in one line naming the Space; {longest}",
-         "hang budget: stall floor + one probe", f"{budget:.0f} s",
+         "hang budget: stall floor + two probes", f"{budget:.0f} s",
          f"{len(hung)} failure(s) after a hang, "
          f"{sum(1 for h in hung if h <= budget + 30)} within the budget (+30 s of work)"),
     ]

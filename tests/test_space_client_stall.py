@@ -71,3 +71,29 @@ def test_a_call_getting_only_heartbeats_is_given_up_and_frees_the_worker(
         result = client.call("/generate", PROMPT, out_dir=tmp_path / "b", timeout=60,
                              stall=policy)
     assert result.files and len(one_at_a_time.faults.injected) == 1
+
+
+@pytest.mark.parametrize("one_at_a_time", [(Faults(rate=1.0, kinds=("500",), limit=2,
+                                                  plan=("stuck",)), 0.0)],
+                         ids=["stuck-then-stream-500"], indirect=True)
+def test_an_event_whose_stream_breaks_is_cancelled(
+        tmp_path: Path, one_at_a_time: StandinServer) -> None:
+    """The event is stuck on the Space's one worker when its result stream answers 500. The
+    client gives the event up and cancels it on the Space, so the next call (a retry is a new
+    event) runs instead of waiting behind it for good."""
+    import time
+
+    from spacesmith.tools.errors import TransientSpaceError
+    from spacesmith.tools.spaces.retry import Deadline
+
+    with SpaceClient.connect(one_at_a_time.url, token="") as client:
+        event_id = client.submit("/generate", PROMPT)
+        deadline = Deadline(30.0)  # until the event holds the worker (a state, not a time)
+        while one_at_a_time.faults.injected != ["stuck"] and not deadline.expired:
+            time.sleep(0.05)
+        assert one_at_a_time.faults.injected == ["stuck"]
+        with pytest.raises(TransientSpaceError):
+            client.poll("/generate", event_id, deadline=Deadline(30.0))
+        result = client.call("/generate", PROMPT, out_dir=tmp_path, timeout=60,
+                             stall=StallPolicy(floor_s=5.0, factor=1.0))
+    assert result.files and one_at_a_time.faults.injected == ["stuck", "500"]

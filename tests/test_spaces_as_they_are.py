@@ -19,7 +19,7 @@ from spacesmith.agent.runs.headless import run_goal_file
 from spacesmith.tools.standins import Faults, StandinServer, start_standin
 from tests.fixtures.verify import SUBJECTS, goal_toml, journal, site_problems
 
-STALL = {"stall_after_s": 2.0, "stall_factor": 2.0}
+STALL = {"stall_after_s": 5.0, "stall_factor": 3.0}  # floor and probation floor: 5 s
 
 
 @pytest.fixture
@@ -142,10 +142,10 @@ def test_a_stuck_worker_is_cancelled_so_the_probe_runs_and_the_run_finishes(
     assert len(finished(events, splat)) == len(subjects)
 
 
-def test_a_space_stuck_on_every_call_ends_the_run_after_one_probe(
+def test_a_space_stuck_on_every_call_ends_the_run_after_two_probes(
         tmp_path: Path, servers: list[StandinServer]) -> None:
     """The only splat Space finishes one call, then every call is stuck. The run ends with
-    one line after the stall budget and one probe, keeping what finished."""
+    one line after the stall budget and two probes, keeping what finished."""
     image = serve(servers, "image")
     splat = serve(servers, "splat", faults=Faults(plan=("ok",), rate=1.0, kinds=("stuck",)))
     subjects = SUBJECTS[:4]
@@ -157,10 +157,10 @@ def test_a_space_stuck_on_every_call_ends_the_run_after_one_probe(
     assert not (workspace / "site" / "index.html").exists()
     events = journal(workspace)
     assert [e["space"] for e in events if e.get("kind") == "set_aside"] == [splat]
-    # the probe went alone: after the first stall, one call at a time reached the Space
+    # probes go alone: after the first stall, one call at a time reached the Space
     starts = [e for e in events if e.get("kind") == "call_start" and e.get("space") == splat]
     ends = [e for e in events if e.get("kind") == "call" and e.get("space") == splat
             and not e.get("cached")]
     first_stall = min(e["ts"] for e in ends if "no progress for" in str(e.get("error", "")))
-    after = [e for e in starts if e["ts"] > first_stall]
-    assert len(after) == 1, after
+    after = sorted(e["ts"] for e in starts if e["ts"] > first_stall)
+    assert 1 <= len(after) <= 2, after

@@ -139,9 +139,18 @@ class SpaceTimeoutError(SpaceError):
 
 class SpaceStalledError(SpaceTimeoutError):
     """A call showed no progress (queue position, start, progress, output) for its stall
-    budget: the Space's worker is stuck. The run sets such a Space aside."""
+    budget: the Space's worker is stuck. The run sets such a Space aside.
+
+    ``ran_at`` is when (``time.monotonic()``) a worker took the call, or None when it never
+    left the Space's queue.
+    """
 
     default_hint = "name another Space for the role, or try later"
+
+    def __init__(self, message: str, *, space: str, endpoint: str | None = None,
+                 hint: str | None = None, ran_at: float | None = None) -> None:
+        super().__init__(message, space=space, endpoint=endpoint, hint=hint)
+        self.ran_at = ran_at
 
 
 class QuotaError(SpaceError):

@@ -10,11 +10,16 @@ when the role has several Spaces, ``max_workers`` at once when it has one (the S
 queue orders them). A job that fails goes to another Space of the role when there is one;
 a Space that hangs (:class:`SpaceStalledError`), or fails three calls in a row, is set aside
 for the rest of the run when another Space can take its jobs. The last Space of a role gets
-one probe after a hang (a hang may be one stuck call): a single call, alone on that Space,
-with the shorter probation budget (:meth:`StallPolicy.on_probation`, 30 s floor). When the
-probe finishes, the Space is back at work; when it hangs too, the Space is set aside and
-every job left for the role fails at once. So a stuck Space ends the run within one stall
-budget plus one probation budget (about 150 s at the defaults), not ``call_timeout`` per call.
+probes after a hang (a hang may be one stuck call): the Space goes on probation (every call
+on it, those under way included, gets the 30 s probation floor; see :class:`StallPolicy`)
+and takes one new job at a time. When a call on it finishes, the probation ends; a call that
+started after the last hang (a probe, or one that waited in the Space's queue behind the
+hung one) hanging too is one more hang. After ``PROBES`` such hangs in a row, the Space is
+set aside and every job left for the role fails at once. So a stuck Space ends the run
+within one stall budget plus two probation budgets (about 180 s at the defaults), not
+``call_timeout`` per call.
+
+A job is tried at most ``call_attempts`` times per Space of its role.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from spacesmith.tools.errors import AgentError, SpaceError, SpaceStalledError
 from spacesmith.tools.splat import SPLAT_SUFFIXES
 
 ASIDE_AFTER_FAILURES = 3
+PROBES = 2  # hangs in a row, after the first, that the last Space of a role is allowed
 NOUNS = {"image": "images", "splat": "splats"}
 
 
@@ -60,6 +66,7 @@ class Member:
     binding: Binding
     failures: int = 0
     stalled_at: float | None = None
+    hangs: int = 0
     succeeded_at: float = 0.0
     probing: bool = False
 
@@ -256,7 +263,7 @@ class _Batch:
                 result = hit or session.call(
                     tool.name, tool.space, tool.endpoint, args, tool.file_params,
                     identity=tool.identity, label=label,
-                    attempts=None if len(pool.members) == 1 else 1, probation=job.probe)
+                    attempts=None if len(pool.members) == 1 else 1)
             except SpaceError as exc:
                 self._failed(stage, member, job, exc)
                 continue
@@ -271,6 +278,7 @@ class _Batch:
                 if not result.cached:  # a stored result says nothing of the Space now
                     member.failures = 0
                     member.succeeded_at = time.monotonic()
+                    session.probation(member.space).clear()
                 self._advance(job, result)
 
     def _cached(self, pool: RolePool, job: Job) -> SpaceResult | None:
@@ -316,13 +324,18 @@ class _Batch:
                 return
             others = [m for m in pool.usable if m is not member]
             if isinstance(exc, SpaceStalledError):
-                # a strike: the first hang since the Space last finished a call; the probe
-                # made after it hanging too means the Space is stuck, not one call
-                strike = member.stalled_at if member.on_probation else None
-                if others or (strike is not None and job.started > strike):
-                    self._set_aside(pool, member, _bare(exc))
-                if strike is None:
+                # a hang counts when it is the first since the Space last finished a call,
+                # or the call started after the last counted one (a probe, or one queued
+                # behind the hung call); calls that were merely waiting behind it do not
+                last = member.stalled_at if member.on_probation else None
+                counted = last is None or job.started > last or (
+                    exc.ran_at is not None and exc.ran_at > last)
+                if counted:
+                    member.hangs = member.hangs + 1 if last is not None else 1
                     member.stalled_at = time.monotonic()
+                    session.probation(member.space).set()
+                if others or member.hangs > PROBES:
+                    self._set_aside(pool, member, _bare(exc))
             elif worth_repeating(exc) and len(pool.members) > 1:
                 member.failures += 1
                 if others and member.failures >= ASIDE_AFTER_FAILURES:
@@ -336,7 +349,7 @@ class _Batch:
 
     def _requeue_or_fail(self, stage: int, job: Job, exc: SpaceError, member: Member) -> None:
         pool = self.pools[stage]
-        limit = pool.session.call_attempts + len(pool.members) - 1
+        limit = pool.session.call_attempts * len(pool.members)
         if pool.usable and job.tries < limit:
             job.avoid = member
             self.queues[stage].append(job)

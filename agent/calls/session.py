@@ -123,6 +123,7 @@ class SpaceSession:
         self.stall = stall
         self._durations: dict[tuple[str, str], list[float]] = {}
         self._aside: dict[str, str] = {}
+        self._probation: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         if connector is None:
             from spacesmith.tools.spaces.client import SpaceClient
@@ -159,6 +160,13 @@ class SpaceSession:
             self._aside[space] = reason
         self.journal.append({"run_id": self.run_id, "kind": "set_aside", "space": space,
                              "reason": reason})
+
+    def probation(self, space: str) -> threading.Event:
+        """The switch that puts ``space`` on probation (see ``StallPolicy``): set by whoever
+        decides where calls go (the role pool) when the Space hung and no other can take its
+        calls, cleared when it finishes a call."""
+        with self._lock:
+            return self._probation.setdefault(space, threading.Event())
 
     def aside_reason(self, space: str) -> str | None:
         """Why ``space`` was set aside in this run, or None when it is in use."""
@@ -207,7 +215,7 @@ class SpaceSession:
 
     def call(self, tool: str, space: str, endpoint: Endpoint, arguments: Mapping[str, Any],
              file_params: set[str], *, identity: str | None = None, label: str | None = None,
-             attempts: int | None = None, probation: bool = False) -> SpaceResult:
+             attempts: int | None = None) -> SpaceResult:
         """Make one call, or return the stored result of the same call.
 
         Args:
@@ -220,8 +228,6 @@ class SpaceSession:
             label: names the call in progress lines (``"splat 3/6"``).
             attempts: how many times to make it (default ``call_attempts``); a call that
                 hung is never made again here (the caller decides where it goes).
-            probation: the Space just hung and no other can take the call: it gets the
-                shorter probation budget (:meth:`StallPolicy.on_probation`).
 
         Raises:
             WorkspaceError: a file argument is outside the workspace.
@@ -249,7 +255,7 @@ class SpaceSession:
         start = time.monotonic()
         tries = self.call_attempts if attempts is None else max(1, attempts)
         watch = (ident, label, space)
-        stall = self.stall.on_probation() if probation and self.stall is not None else self.stall
+        stall = self.stall.watching(self.probation(space)) if self.stall is not None else None
         attempts = 0
         for recall in range(1, tries + 1):
             try:

@@ -30,8 +30,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from spacesmith.tools.errors import (
+    AppError,
     DownloadError,
     ParameterError,
+    QuotaError,
     SchemaError,
     SpaceError,
     SpaceTimeoutError,
@@ -327,12 +329,7 @@ class SpaceClient:
         watch = watch or Watching(None, None, None)
         event_id = self.submit(ep.name, payload, deadline=deadline)
         self._emit(ep.name, "queued", f"event {event_id}", call=watch.label)
-        try:
-            return self._poll(ep, event_id, deadline, watch)
-        except (SpaceTimeoutError, KeyboardInterrupt):  # a hang, the deadline or Ctrl-C:
-            # free the Space's worker for the next call (ours or anyone's)
-            cancel_event(self._http, self.spec.api_root, ep.api_name, event_id, self._auth)
-            raise
+        return self._poll(ep, event_id, deadline, watch)
 
     def submit(self, endpoint: str, payload: Mapping[str, Any], *,
                deadline: Deadline | None = None) -> str:
@@ -388,6 +385,18 @@ class SpaceClient:
         return self._poll(ep, event_id, deadline, Watching(stall, expected_s, label))
 
     def _poll(self, ep: Endpoint, event_id: str, deadline: Deadline, watching: Watching) -> Any:
+        try:
+            return self._read_event(ep, event_id, deadline, watching)
+        except (AppError, QuotaError):  # the event ended with the app's error
+            raise
+        except BaseException:  # a hang, the deadline, a broken stream, Ctrl-C: the event
+            # may still wait or run on the Space (and a retry submits another): cancel it,
+            # so it does not hold the Space's worker from the next call, ours or anyone's
+            cancel_event(self._http, self.spec.api_root, ep.api_name, event_id, self._auth)
+            raise
+
+    def _read_event(self, ep: Endpoint, event_id: str, deadline: Deadline,
+                    watching: Watching) -> Any:
         if self._queue_stream:
             url = f"{self.spec.api_root}/queue/data?session_hash={event_id}"
             found, result = self._read(ep, url, deadline, watching, queue=True)

@@ -16,11 +16,12 @@ queue's ``rank_eta`` minus the time already spent). An honest queue moves its po
 within about one call's duration, so it is never cut; a stuck worker only sends heartbeats.
 The per-call deadline (``call_timeout``) stays the hard cap on top of this.
 
-A call re-made on a Space that has just hung, when no other Space can take it, is on
-probation: its floor is ``retry_floor_s`` (30 s), not ``floor_s``. The Space already showed
-what it does; the long floor is there for a first call whose duration nobody knows yet. So a
-Space stuck for good costs one budget plus one probation budget, and a Space that hung once
-on one call goes on working.
+A Space that has just hung, when no other Space can take its calls, is on probation (the
+caller sets the policy's ``probation`` switch): every call on it, those already under way
+included, gets the floor ``retry_floor_s`` (30 s) instead of ``floor_s``. The Space already
+showed what it does; the long floor is there for a first call whose duration nobody knows
+yet. So a Space stuck for good costs one budget plus one probation budget, and a Space that
+hung once on one call goes on working.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from spacesmith.tools.spaces.sse import cut, stream_socket
@@ -48,26 +49,29 @@ class StallPolicy:
     Attributes:
         floor_s: the least budget, whatever the call is expected to take.
         factor: the budget is this many times the expected duration, when it is known.
-        retry_floor_s: the floor of a call re-made on a Space that just hung (never above
-            ``floor_s``).
+        retry_floor_s: the floor while the Space is on probation (never above ``floor_s``).
+        probation: set while the Space is on probation (it hung, and no other Space can take
+            its calls); read at every check, so calls under way feel it too.
     """
 
     floor_s: float = DEFAULT_FLOOR_S
     factor: float = DEFAULT_FACTOR
     retry_floor_s: float = DEFAULT_RETRY_FLOOR_S
+    probation: threading.Event | None = field(default=None, compare=False, repr=False)
 
-    def on_probation(self) -> StallPolicy:
-        """The policy of a call re-made on a Space that just hung: the same factor, the
-        shorter floor."""
-        floor = min(self.retry_floor_s, self.floor_s)
-        return StallPolicy(floor_s=floor, factor=self.factor, retry_floor_s=floor)
+    def watching(self, probation: threading.Event) -> StallPolicy:
+        """The same rule, with the probation switch of one Space."""
+        return replace(self, probation=probation)
 
     def budget(self, expected_s: float | None) -> float:
         """Seconds without progress after which a call expected to take ``expected_s`` is
         stuck."""
+        floor = self.floor_s
+        if self.probation is not None and self.probation.is_set():
+            floor = min(self.retry_floor_s, self.floor_s)
         if expected_s is None or expected_s <= 0:
-            return self.floor_s
-        return max(self.floor_s, self.factor * expected_s)
+            return floor
+        return max(floor, self.factor * expected_s)
 
 
 class CallWatch:
@@ -181,6 +185,11 @@ class CallWatch:
         return {"waiting": "waiting for the Space", "generating": "generating"}.get(
             self.stage, self.stage)
 
+    @property
+    def ran(self) -> bool:
+        """True when a worker took the call (it left the queue)."""
+        return self.running_since is not None
+
     def stuck_message(self) -> str:
         """The one line a stuck call ends with."""
         return f"no progress for {self.idle_s:.0f} s ({self.describe()}, heartbeats only)"
@@ -194,7 +203,9 @@ class CallWatch:
             if left <= 0:
                 self._fire()
                 return
-            self._done.wait(min(left, 60.0))
+            # a probation switch may shorten the budget at any time: look again soon
+            probation = self._policy is not None and self._policy.probation is not None
+            self._done.wait(min(left, 2.0 if probation else 60.0))
 
     def _fire(self) -> None:
         self.fired = True

@@ -146,8 +146,8 @@ def read_result(http: httpx.Client, url: str, headers: dict[str, str], *, space:
                                elapsed_s=time.monotonic() - watch.started)
     except httpx.HTTPError as exc:
         if watch is not None and watch.fired and not deadline.expired:
-            raise SpaceStalledError(watch.stuck_message(), space=space,
-                                    endpoint=endpoint) from exc
+            raise SpaceStalledError(watch.stuck_message(), space=space, endpoint=endpoint,
+                                    ran_at=watch.running_since) from exc
         if deadline.expired or (watchdog is not None and watchdog.fired):
             raise SpaceTimeoutError(f"no result within {deadline.seconds:g} s",
                                     space=space, endpoint=endpoint) from exc
@@ -159,7 +159,8 @@ def read_result(http: httpx.Client, url: str, headers: dict[str, str], *, space:
         if watch is not None:
             watch.cancel()
     if watch is not None and watch.stuck and not deadline.expired:
-        raise SpaceStalledError(watch.stuck_message(), space=space, endpoint=endpoint)
+        raise SpaceStalledError(watch.stuck_message(), space=space, endpoint=endpoint,
+                                ran_at=watch.running_since)
     if deadline.expired or (watchdog is not None and watchdog.fired):
         raise SpaceTimeoutError(f"no result within {deadline.seconds:g} s (the Space sent "
                                 "only heartbeats)", space=space, endpoint=endpoint)
