@@ -49,6 +49,7 @@ class StoredCall:
     files: tuple[Path, ...]
     elapsed_s: float
     attempts: int
+    run_s: float | None = None  # the Space's working time (its queue wait left out)
 
 
 def file_digest(path: Path) -> str:
@@ -111,6 +112,7 @@ class CallCache:
                 files=files,
                 elapsed_s=float(meta["elapsed_s"]),
                 attempts=int(meta["attempts"]),
+                run_s=float(meta["run_s"]) if meta.get("run_s") is not None else None,
             )
         except (OSError, ValueError, KeyError, TypeError):
             self.evict(key)
@@ -164,6 +166,7 @@ class CallCache:
         files: Sequence[Path],
         elapsed_s: float,
         attempts: int,
+        run_s: float | None = None,
     ) -> StoredCall:
         """Move a finished call from ``staging`` into the cache, atomically.
 
@@ -176,6 +179,7 @@ class CallCache:
             files: the downloaded files (anywhere under ``staging``).
             elapsed_s: wall time of the call.
             attempts: how many tries it took.
+            run_s: the time the Space worked on it (queue wait left out), when known.
 
         Returns:
             The stored call, its files inside the cache.
@@ -195,6 +199,7 @@ class CallCache:
             "files": names,
             "elapsed_s": elapsed_s,
             "attempts": attempts,
+            "run_s": run_s,
             "stored_at": time.time(),
         }
         (staging / "call.json").write_text(scrub(json.dumps(meta, default=str)),

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 from spacesmith.agent.calls.outputs import IMAGE_SUFFIXES
 from spacesmith.agent.calls.session import SpaceResult, SpaceSession, worth_repeating
-from spacesmith.tools.errors import AgentError, SpaceError, SpaceStalledError
+from spacesmith.tools.errors import AgentError, QuotaError, SpaceError, SpaceStalledError
 from spacesmith.tools.splat import SPLAT_SUFFIXES
 
 ASIDE_AFTER_FAILURES = 3
@@ -336,7 +336,8 @@ class _Batch:
                     session.probation(member.space).set()
                 if others or member.hangs > PROBES:
                     self._set_aside(pool, member, _bare(exc))
-            elif worth_repeating(exc) and len(pool.members) > 1:
+            elif len(pool.members) > 1 and (worth_repeating(exc) or isinstance(exc, QuotaError)):
+                # another Space may take it (ZeroGPU refusing one Space says nothing of another)
                 member.failures += 1
                 if others and member.failures >= ASIDE_AFTER_FAILURES:
                     self._set_aside(pool, member, f"{member.failures} calls in a row failed, "

@@ -208,7 +208,8 @@ class SpaceSession:
             return None
         with self._lock:
             self.calls_cached += 1
-        self._saw(identity, endpoint.name, stored.elapsed_s)
+        if stored.run_s is not None:  # the working time: a queue wait says nothing of it
+            self._saw(identity, endpoint.name, stored.run_s)
         self._record(tool, space, endpoint.name, key, cached=True,
                      elapsed_s=stored.elapsed_s, attempts=0)
         return self._result(tool, stored.files, stored.outputs, True, 0.0, 0)
@@ -313,7 +314,8 @@ class SpaceSession:
             stored = self.cache.commit(key, staging, space=str(result.space),
                                        endpoint=endpoint, outputs=_jsonable(result.outputs),
                                        files=list(result.files), elapsed_s=result.elapsed_s,
-                                       attempts=result.attempts)
+                                       attempts=result.attempts,
+                                       run_s=getattr(result, "run_s", None))
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

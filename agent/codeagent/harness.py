@@ -39,7 +39,8 @@ from spacesmith.agent.runs.report import RunOutcome, RunRecord, write_report
 from spacesmith.agent.runs.settings import Settings
 from spacesmith.agent.runs.workspace import Workspace
 from spacesmith.tools import redact
-from spacesmith.tools.errors import AgentError, ModelError, SpacesmithError
+from spacesmith.tools.errors import AgentError, ModelError, SpaceError, SpacesmithError
+from spacesmith.tools.spaces.client import ProgressEvent
 from spacesmith.tools.spaces.stall import StallPolicy
 
 # Glue only. Never os, sys, subprocess, pathlib, shutil, io: files go through write_file.
@@ -140,6 +141,8 @@ class Harness:
         built = (self.workspace.site_dir / "index.html").is_file()
         site = self.workspace.site_dir if built else None
         success = state == "success" and self.status.gave_up is None and site is not None
+        if state == "success" and not success:  # the agent ended, the goal was not reached
+            state = "goal_not_reached"
         outcome = RunOutcome(output, state, success,
                              len(self.agent.memory.steps) - first_step,
                              time.monotonic() - start, site, self.deployed_url)
@@ -219,8 +222,22 @@ def _assemble(settings: Settings, workspace: Workspace, session: SpaceSession, m
     pools: dict[str, RolePool] = {}
     for role in ("image", "splat"):
         bindings: list[RoleBinding] = []
-        for space in settings.spaces(role):
-            client = session.connect(space)
+        listed = settings.spaces(role)
+        unreachable: list[SpaceError] = []
+        for space in listed:
+            try:
+                client = session.connect(space)
+            except SpaceError as exc:
+                if len(listed) == 1:
+                    raise
+                # one Space of a list that cannot be reached now: the others share its jobs
+                session.set_aside(space, f"cannot be reached: {exc.message}")
+                if session.progress is not None:
+                    session.progress(ProgressEvent(space, None, "failed", (
+                        f"set aside for the rest of the run: cannot be reached ("
+                        f"{len(listed) - 1 - len(unreachable)} other {role} Space(s) left)")))
+                unreachable.append(exc)
+                continue
             tools = endpoint_tools(session, space, client, taken=space_tools,
                                    reserved=RESERVED_NAMES)
             for t in tools:  # a second Space of the same kind keeps its own tool name
@@ -236,6 +253,8 @@ def _assemble(settings: Settings, workspace: Workspace, session: SpaceSession, m
             tool = next(t for t in tools if t.endpoint.name == match.endpoint
                         or t.endpoint is client.endpoints[match.endpoint])
             bindings.append(RoleBinding(role, tool, match.main_param, match.defaults))
+        if not bindings:
+            raise unreachable[0]
         roles[role] = bindings[0]
         pools[role] = RolePool(role, bindings, session)
 

@@ -46,6 +46,7 @@ from typing import Any
 
 from spacesmith.agent.runs.settings import Settings, default_output
 from spacesmith.tools.errors import GoalFileError
+from spacesmith.tools.redact import plain
 
 TOP_KEYS = {"goal", "subjects", "model", "api_base", "output", "offline", "spaces", "deploy",
             "limits", "num_gaussians"}
@@ -280,6 +281,8 @@ def run_goal_file(path: Path, *, as_json: bool = False, offline: bool = False,
         "elapsed_s": round(outcome.elapsed_s, 2),
         "error": None if outcome.success else outcome.output,
         "exit_code": 0 if outcome.success else 1})
+    if not outcome.success:
+        print("Error: " + plain(" ".join(str(outcome.output).split())), file=sys.stderr)
     if as_json:
         echo(json.dumps(summary, ensure_ascii=False))
     else:

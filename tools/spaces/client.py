@@ -58,7 +58,7 @@ from spacesmith.tools.spaces.http_errors import (
 )
 from spacesmith.tools.spaces.retry import Deadline, RetryPolicy, with_retries
 from spacesmith.tools.spaces.schema import Endpoint, bind_arguments, parse_info, positional_data
-from spacesmith.tools.spaces.stall import StallPolicy
+from spacesmith.tools.spaces.stall import SpaceActivity, StallPolicy
 from spacesmith.tools.spaces.stream import Watching, read_result
 from spacesmith.tools.spaces.transfer import download, is_remote, remote_filedata
 
@@ -162,6 +162,7 @@ class SpaceClient:
         self.retry = retry or RetryPolicy()
         self.max_download_bytes = max_download_bytes
         self._http = http
+        self._activity = SpaceActivity()
         self._token = token
         self._progress = progress
         self._owns_http = owns_http
@@ -290,7 +291,7 @@ class SpaceClient:
         ep = self.endpoint(endpoint)
         deadline = Deadline(DEFAULT_TIMEOUT_S if timeout is None else timeout)
         started = time.perf_counter()
-        watch = Watching(stall, expected_s, label)
+        watch = Watching(stall, expected_s, label, activity=self._activity)
         self._emit(ep.name, "started", call=label)
         try:
             bound = bind_arguments(ep, arguments, space=self.spec.space)
@@ -382,7 +383,8 @@ class SpaceClient:
         """
         ep = self.endpoint(endpoint)
         deadline = deadline or Deadline(DEFAULT_TIMEOUT_S)
-        return self._poll(ep, event_id, deadline, Watching(stall, expected_s, label))
+        return self._poll(ep, event_id, deadline,
+                          Watching(stall, expected_s, label, activity=self._activity))
 
     def _poll(self, ep: Endpoint, event_id: str, deadline: Deadline, watching: Watching) -> Any:
         try:

@@ -74,6 +74,18 @@ class StallPolicy:
         return max(floor, self.factor * expected_s)
 
 
+class SpaceActivity:
+    """The last sign of progress of any of this client's calls to one Space. A call waiting
+    in the Space's queue behind one of ours that progresses is honest, even while its own
+    position does not move (a long call ahead of it, with ``gr.Progress``)."""
+
+    def __init__(self) -> None:
+        self.last = float("-inf")
+
+    def touch(self) -> None:
+        self.last = time.monotonic()
+
+
 class CallWatch:
     """What one call's stream said so far, and a watchdog that ends it when it is stuck.
 
@@ -88,7 +100,7 @@ class CallWatch:
     """
 
     def __init__(self, response: httpx.Response | None, policy: StallPolicy | None,
-                 expected_s: float | None) -> None:
+                 expected_s: float | None, activity: SpaceActivity | None = None) -> None:
         now = time.monotonic()
         self.started = now
         self.last_progress = now
@@ -100,6 +112,7 @@ class CallWatch:
         self.progress = ""
         self.fired = False
         self._policy = policy
+        self._activity = activity
         self._history_s = expected_s
         self._space_eta_s: float | None = None
         self._lock = threading.Lock()
@@ -150,7 +163,16 @@ class CallWatch:
     def _touch(self, progressed: bool) -> bool:
         if progressed:
             self.last_progress = time.monotonic()
+            if self._activity is not None:
+                self._activity.touch()
         return progressed
+
+    def _last_sign(self) -> float:
+        """The last sign of progress that counts for this call: its own, and while it waits
+        in the queue, that of any other call of ours to the same Space."""
+        if self._activity is not None and self.stage in ("waiting", "queued"):
+            return max(self.last_progress, self._activity.last)
+        return self.last_progress
 
     # --- the rule ---------------------------------------------------------------------
 
@@ -167,7 +189,7 @@ class CallWatch:
     @property
     def idle_s(self) -> float:
         """Seconds since the last sign of progress."""
-        return time.monotonic() - self.last_progress
+        return time.monotonic() - self._last_sign()
 
     @property
     def stuck(self) -> bool:
@@ -199,7 +221,7 @@ class CallWatch:
     def _run(self) -> None:
         while not self._done.is_set():
             with self._lock:
-                left = self.last_progress + self.budget_s - time.monotonic()
+                left = self._last_sign() + self.budget_s - time.monotonic()
             if left <= 0:
                 self._fire()
                 return

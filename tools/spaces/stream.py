@@ -19,7 +19,7 @@ from spacesmith.tools.spaces.http_errors import (
 )
 from spacesmith.tools.spaces.retry import Deadline
 from spacesmith.tools.spaces.sse import DeadlineWatchdog, ServerEvent, iter_events
-from spacesmith.tools.spaces.stall import CallWatch, StallPolicy
+from spacesmith.tools.spaces.stall import CallWatch, SpaceActivity, StallPolicy
 
 DRAIN_S = 2.0
 SHOW_EVERY_S = 15.0  # a call whose state does not change is still shown this often
@@ -41,6 +41,7 @@ class Watching:
     expected_s: float | None
     label: str | None
     marks: dict[str, float] = field(default_factory=dict)
+    activity: SpaceActivity | None = None
 
 
 def is_event_stream(response: httpx.Response) -> bool:
@@ -103,7 +104,7 @@ def read_result(http: httpx.Client, url: str, headers: dict[str, str], *, space:
                 resp.read()
                 raise_for_status(resp, space=space, endpoint=endpoint, what="poll")
             watchdog = DeadlineWatchdog(resp, deadline.remaining())
-            watch = CallWatch(resp, watching.stall, watching.expected_s)
+            watch = CallWatch(resp, watching.stall, watching.expected_s, watching.activity)
             if not queue:
                 watching.marks["running"] = time.monotonic()
                 emit("running", call=label)
