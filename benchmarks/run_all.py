@@ -36,6 +36,7 @@ BENCHES: dict[str, tuple[str, list[str]]] = {
     "faults_one": ("bench_faults.py", ["--per-role", "1", "--runs", "30", "--baseline", "2",
                                        "--workers", "5", "--out",
                                        str(RESULTS / "faults_one.json")]),
+    "stuck": ("bench_stuck.py", []),
     "mcp": ("bench_mcp.py", []),
     "llm": ("bench_llm.py", []),
 }
@@ -174,6 +175,29 @@ def rows_faults_one(d: dict[str, Any]) -> list[Row]:
     ]
 
 
+def rows_stuck(d: dict[str, Any]) -> list[Row]:
+    """A stuck Space at the default limits, against the hang budget and a healthy peer."""
+    by = {r["run"]: r for r in d["rows"]}
+    budget = d["hang_budget_s"]
+    only = next(r for name, r in by.items() if name.startswith("only Space, stuck after"))
+    once = next(r for name, r in by.items() if name.startswith("only Space, stuck once"))
+    two = next(r for name, r in by.items() if name.startswith("two splat Spaces, one"))
+    peer = by["two healthy splat Spaces (peer)"]
+    ok = "site ok" if once["exit_code"] == 0 and once["correct_site"] else "FAILED"
+    return [
+        ("only splat Space stuck (a function Gradio cannot stop), default limits",
+         f"exit {only['exit_code']} in one line naming it, "
+         f"{only['first_stuck_to_end_s']:.0f} s from the first stuck call to the end",
+         "hang budget (120 s stall + 2 × 30 s probes)", f"{budget:.0f} s",
+         f"{only['first_stuck_to_end_s'] / budget:.2f}× (≤ 1×; call_timeout 900 s before)"),
+        ("only splat Space stuck once", f"{ok}, {_s(once['wall_s'])} (cancelled, probe ran)",
+         "-", "-", "-"),
+        ("two splat Spaces, one stuck", f"{'site ok' if two['exit_code'] == 0 else 'FAILED'}, "
+         f"{_s(two['wall_s'])}, stuck one set aside", "two healthy splat Spaces",
+         _s(peer["wall_s"]), f"+{two['wall_s'] - peer['wall_s']:.0f} s (one stall budget)"),
+    ]
+
+
 def rows_mcp(d: dict[str, Any]) -> list[Row]:
     start, call, chain = d["startup_s"], d["cached_call_s"], d["chain_s"]
     return [
@@ -210,7 +234,7 @@ def rows_llm(d: dict[str, Any]) -> list[Row]:
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "space_client": rows_space_client, "cli": rows_cli, "splat": rows_splat,
     "site": rows_site, "build": rows_build, "executor": rows_executor, "faults": rows_faults,
-    "faults_one": rows_faults_one,
+    "faults_one": rows_faults_one, "stuck": rows_stuck,
     "mcp": rows_mcp, "llm": rows_llm,
 }
 

@@ -116,7 +116,7 @@ def test_rerun_against_healthy_spaces_reuses_finished_calls(stuck_run, image_spa
 
 # --- stuck in other ways -----------------------------------------------------------------
 
-@pytest.mark.parametrize("variant", ["stuck-async", "stuck-gen"])
+@pytest.mark.parametrize("variant", ["stuck-gen"])  # stuck-sync: above; async: by hand
 def test_stuck_variants_end_with_the_one_line_error(image_space, tmp_path, variant):
     with Space("splat", variant) as splat:
         goal = write_goal(tmp_path, image_space.url, splat.url, subjects=SIX[:2],
@@ -147,10 +147,7 @@ def test_hang_on_second_call_is_set_aside_and_the_other_finishes(image_space, tm
     assert {r["space"] for r in splat_starts(rows)} == {bad.url, good.url}
 
 
-@pytest.mark.parametrize("variant", [
-    "error-plain",
-    "error",  # a ZeroGPU-style error ("GPU task aborted") moves to the other Space too
-])
+@pytest.mark.parametrize("variant", ["error"])  # ZeroGPU's "GPU task aborted"
 def test_build_cli_failing_space_in_a_list_is_set_aside(image_space, tmp_path, variant):
     bad, good = start(Space("splat", variant, wait=False),
                       Space("splat", "ok", latency=0.5, wait=False))
@@ -195,17 +192,9 @@ def test_space_failing_every_call_ends_naming_it(image_space, tmp_path):
 
 # --- honest Spaces are never cut -------------------------------------------------------------
 
-def test_progress_updates_for_a_long_time_are_not_cut(image_space, tmp_path):
-    """One subject: the call with gr.Progress itself is never cut."""
-    with Space("splat", "progress", latency=3 * STALL, tick=2.0) as splat:
-        goal = write_goal(tmp_path, image_space.url, splat.url, subjects=SIX[:1],
-                          limits=LIMITS)
-        run = run_goal(goal)
-    assert run.code == 0, run.stderr[-2000:]
-    assert "no progress" not in run.stderr
-
-
 def test_call_queued_behind_a_progressing_call_is_not_cut(image_space, tmp_path):
+    """Each call runs three stall floors with ``gr.Progress`` all along: neither it nor the
+    call waiting behind it (its own position unchanged all that time) is cut."""
     with Space("splat", "progress", latency=3 * STALL, tick=2.0) as splat:
         goal = write_goal(tmp_path, image_space.url, splat.url, subjects=SIX[:2],
                           limits=LIMITS)
