@@ -54,6 +54,7 @@ def _run(root: Path, name: str, image: str, splat: str | list[str],
     first_stuck = min((float(e["ts"]) - float(e.get("elapsed_s") or 0) for e in stalls),
                       default=None)
     end = max(float(e["ts"]) for e in events)
+    asides = [float(e["ts"]) for e in events if e.get("kind") == "set_aside"]
     return {
         "run": name, "exit_code": code, "wall_s": round(wall, 1),
         "message": None if code == 0 else summary.get("error"),
@@ -61,6 +62,8 @@ def _run(root: Path, name: str, image: str, splat: str | list[str],
         "stalled_calls": len(stalls),
         "set_aside": [e["space"] for e in events if e.get("kind") == "set_aside"],
         "first_stuck_to_end_s": None if first_stuck is None else round(end - first_stuck, 1),
+        "first_stuck_to_aside_s": None if first_stuck is None or not asides else round(
+            min(asides) - first_stuck, 1),
     }
 
 
@@ -113,7 +116,8 @@ def main() -> None:
           f"{DEFAULT_RETRY_FLOOR_S:g} s)")
     for row in rows:
         print(f"- {row['run']}: exit {row['exit_code']}, {row['wall_s']} s, "
-              f"first stuck call to the end {row['first_stuck_to_end_s']} s, "
+              f"first stuck call to set aside {row['first_stuck_to_aside_s']} s, to the end "
+              f"{row['first_stuck_to_end_s']} s, "
               f"set aside {row['set_aside']}; {row['message'] or 'site ok'}")
     print(f"written: {RESULTS}")
 

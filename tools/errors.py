@@ -142,15 +142,18 @@ class SpaceStalledError(SpaceTimeoutError):
     budget: the Space's worker is stuck. The run sets such a Space aside.
 
     ``ran_at`` is when (``time.monotonic()``) a worker took the call, or None when it never
-    left the Space's queue.
+    left the Space's queue; ``given_up_at`` is when the client gave it up (before it
+    cancelled the event, which may let the next call start).
     """
 
     default_hint = "name another Space for the role, or try later"
 
     def __init__(self, message: str, *, space: str, endpoint: str | None = None,
-                 hint: str | None = None, ran_at: float | None = None) -> None:
+                 hint: str | None = None, ran_at: float | None = None,
+                 given_up_at: float | None = None) -> None:
         super().__init__(message, space=space, endpoint=endpoint, hint=hint)
         self.ran_at = ran_at
+        self.given_up_at = given_up_at
 
 
 class QuotaError(SpaceError):

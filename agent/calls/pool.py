@@ -330,9 +330,10 @@ class _Batch:
                 last = member.stalled_at if member.on_probation else None
                 counted = last is None or job.started > last or (
                     exc.ran_at is not None and exc.ran_at > last)
-                if counted:
+                if counted:  # from when the call was given up: its cancel may have let
+                    # the next call start before this line runs
                     member.hangs = member.hangs + 1 if last is not None else 1
-                    member.stalled_at = time.monotonic()
+                    member.stalled_at = exc.given_up_at or time.monotonic()
                     session.probation(member.space).set()
                 if others or member.hangs > PROBES:
                     self._set_aside(pool, member, _bare(exc))

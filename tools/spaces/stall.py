@@ -111,6 +111,7 @@ class CallWatch:
         self.running_since: float | None = None
         self.progress = ""
         self.fired = False
+        self.given_up_at: float | None = None  # when the watchdog gave the call up
         self._policy = policy
         self._activity = activity
         self._history_s = expected_s
@@ -230,6 +231,7 @@ class CallWatch:
             self._done.wait(min(left, 2.0 if probation else 60.0))
 
     def _fire(self) -> None:
+        self.given_up_at = time.monotonic()
         self.fired = True
         cut(self._sock)
 

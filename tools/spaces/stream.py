@@ -148,7 +148,8 @@ def read_result(http: httpx.Client, url: str, headers: dict[str, str], *, space:
     except httpx.HTTPError as exc:
         if watch is not None and watch.fired and not deadline.expired:
             raise SpaceStalledError(watch.stuck_message(), space=space, endpoint=endpoint,
-                                    ran_at=watch.running_since) from exc
+                                    ran_at=watch.running_since,
+                                    given_up_at=watch.given_up_at) from exc
         if deadline.expired or (watchdog is not None and watchdog.fired):
             raise SpaceTimeoutError(f"no result within {deadline.seconds:g} s",
                                     space=space, endpoint=endpoint) from exc
@@ -161,7 +162,8 @@ def read_result(http: httpx.Client, url: str, headers: dict[str, str], *, space:
             watch.cancel()
     if watch is not None and watch.stuck and not deadline.expired:
         raise SpaceStalledError(watch.stuck_message(), space=space, endpoint=endpoint,
-                                ran_at=watch.running_since)
+                                ran_at=watch.running_since,
+                                given_up_at=watch.given_up_at or time.monotonic())
     if deadline.expired or (watchdog is not None and watchdog.fired):
         raise SpaceTimeoutError(f"no result within {deadline.seconds:g} s (the Space sent "
                                 "only heartbeats)", space=space, endpoint=endpoint)
