@@ -124,6 +124,7 @@ class SpaceSession:
         self._durations: dict[tuple[str, str], list[float]] = {}
         self._aside: dict[str, str] = {}
         self._probation: dict[str, threading.Event] = {}
+        self._abandon: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         if connector is None:
             from spacesmith.tools.spaces.client import SpaceClient
@@ -158,6 +159,7 @@ class SpaceSession:
             if space in self._aside:
                 return
             self._aside[space] = reason
+        self._abandon_switch(space).set()  # its calls still under way end now
         self.journal.append({"run_id": self.run_id, "kind": "set_aside", "space": space,
                              "reason": reason})
 
@@ -167,6 +169,10 @@ class SpaceSession:
         calls, cleared when it finishes a call."""
         with self._lock:
             return self._probation.setdefault(space, threading.Event())
+
+    def _abandon_switch(self, space: str) -> threading.Event:
+        with self._lock:
+            return self._abandon.setdefault(space, threading.Event())
 
     def aside_reason(self, space: str) -> str | None:
         """Why ``space`` was set aside in this run, or None when it is in use."""
@@ -256,7 +262,8 @@ class SpaceSession:
         start = time.monotonic()
         tries = self.call_attempts if attempts is None else max(1, attempts)
         watch = (ident, label, space)
-        stall = self.stall.watching(self.probation(space)) if self.stall is not None else None
+        stall = (self.stall.watching(self.probation(space), self._abandon_switch(space))
+                 if self.stall is not None else None)
         attempts = 0
         for recall in range(1, tries + 1):
             try:

@@ -52,20 +52,25 @@ class StallPolicy:
         retry_floor_s: the floor while the Space is on probation (never above ``floor_s``).
         probation: set while the Space is on probation (it hung, and no other Space can take
             its calls); read at every check, so calls under way feel it too.
+        abandon: set once the Space is set aside: calls still under way on it end at once.
     """
 
     floor_s: float = DEFAULT_FLOOR_S
     factor: float = DEFAULT_FACTOR
     retry_floor_s: float = DEFAULT_RETRY_FLOOR_S
     probation: threading.Event | None = field(default=None, compare=False, repr=False)
+    abandon: threading.Event | None = field(default=None, compare=False, repr=False)
 
-    def watching(self, probation: threading.Event) -> StallPolicy:
-        """The same rule, with the probation switch of one Space."""
-        return replace(self, probation=probation)
+    def watching(self, probation: threading.Event,
+                 abandon: threading.Event | None = None) -> StallPolicy:
+        """The same rule, with the probation and abandon switches of one Space."""
+        return replace(self, probation=probation, abandon=abandon)
 
     def budget(self, expected_s: float | None) -> float:
         """Seconds without progress after which a call expected to take ``expected_s`` is
         stuck."""
+        if self.abandon is not None and self.abandon.is_set():
+            return 0.0
         floor = self.floor_s
         if self.probation is not None and self.probation.is_set():
             floor = min(self.retry_floor_s, self.floor_s)
