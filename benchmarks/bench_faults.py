@@ -105,13 +105,13 @@ def _one_run(job: dict[str, Any], spaces: Any, clean: Any, root: Path) -> dict[s
 def _hang_budget(events: list[dict[str, Any]]) -> dict[str, Any]:
     """How a failed run's hangs went: how many calls stalled, and the time from the start of
     the first stalled call to the run's last event (the hang budget it spent)."""
-    stalled = [e for e in events if e.get("kind") == "call"
-               and "no progress for" in str(e.get("error", ""))]
-    if not stalled:
+    from tests.fixtures.verify import first_stall_sent, stalled_calls
+
+    first = first_stall_sent(events)
+    if first is None:
         return {"stalls": 0, "hang_to_end_s": None}
-    first = min(float(e["ts"]) - float(e.get("elapsed_s") or 0.0) for e in stalled)
     end = max(float(e["ts"]) for e in events if "ts" in e)
-    return {"stalls": len(stalled), "hang_to_end_s": round(end - first, 1)}
+    return {"stalls": len(stalled_calls(events)), "hang_to_end_s": round(end - first, 1)}
 
 
 class Group:

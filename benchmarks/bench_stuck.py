@@ -37,7 +37,13 @@ RESULTS = Path(__file__).resolve().parent / "results" / "stuck.json"
 def _run(root: Path, name: str, image: str, splat: str | list[str],
          subjects: list[str]) -> dict[str, Any]:
     from spacesmith.agent.runs.headless import run_goal_file
-    from tests.fixtures.verify import goal_toml, journal, site_problems
+    from tests.fixtures.verify import (
+        first_stall_sent,
+        goal_toml,
+        journal,
+        site_problems,
+        stalled_calls,
+    )
 
     workspace = root / name
     goal = root / f"{name}.toml"
@@ -49,10 +55,8 @@ def _run(root: Path, name: str, image: str, splat: str | list[str],
     wall = time.perf_counter() - started
     summary = json.loads(lines[-1])
     events = journal(workspace)
-    stalls = [e for e in events if e.get("kind") == "call"
-              and "no progress for" in str(e.get("error", ""))]
-    first_stuck = min((float(e["ts"]) - float(e.get("elapsed_s") or 0) for e in stalls),
-                      default=None)
+    stalls = stalled_calls(events)
+    first_stuck = first_stall_sent(events)
     end = max(float(e["ts"]) for e in events)
     asides = [float(e["ts"]) for e in events if e.get("kind") == "set_aside"]
     return {

@@ -17,7 +17,7 @@ import pytest
 
 from spacesmith.agent.runs.headless import run_goal_file
 from spacesmith.tools.standins import Faults, StandinServer, start_standin
-from tests.fixtures.verify import SUBJECTS, goal_toml, journal, site_problems
+from tests.fixtures.verify import SUBJECTS, goal_toml, journal, site_problems, stalled_calls
 
 STALL = {"stall_after_s": 5.0, "stall_factor": 3.0}  # floor and probation floor: 5 s
 
@@ -121,8 +121,7 @@ def test_the_only_space_hanging_once_gets_a_probe_and_the_run_finishes(
     assert site_problems(workspace, items=len(subjects), max_count=32768) == []
     events = journal(workspace)
     assert not [e for e in events if e.get("kind") == "set_aside"]
-    stalled = [e for e in events if e.get("kind") == "call" and e.get("space") == splat
-               and "no progress for" in str(e.get("error", ""))]
+    stalled = [e for e in stalled_calls(events) if e.get("space") == splat]
     assert len(stalled) == 1
     assert len(finished(events, splat)) == len(subjects)
 
@@ -159,8 +158,6 @@ def test_a_space_stuck_on_every_call_ends_the_run_after_two_probes(
     assert [e["space"] for e in events if e.get("kind") == "set_aside"] == [splat]
     # probes go alone: after the first stall, one call at a time reached the Space
     starts = [e for e in events if e.get("kind") == "call_start" and e.get("space") == splat]
-    ends = [e for e in events if e.get("kind") == "call" and e.get("space") == splat
-            and not e.get("cached")]
-    first_stall = min(e["ts"] for e in ends if "no progress for" in str(e.get("error", "")))
+    first_stall = min(e["ts"] for e in stalled_calls(events) if e.get("space") == splat)
     after = sorted(e["ts"] for e in starts if e["ts"] > first_stall)
     assert 1 <= len(after) <= 2, after

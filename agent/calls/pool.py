@@ -70,6 +70,11 @@ class Member:
     succeeded_at: float = 0.0
     probing: bool = False
 
+    def probe_ended(self, job: Job) -> None:
+        """``job`` ended (finished or failed): when it was the probe, the next may start."""
+        if job.probe:
+            self.probing = False
+
     @property
     def on_probation(self) -> bool:
         """It hung and has not finished a call since: its next call is a probe."""
@@ -269,12 +274,12 @@ class _Batch:
                 continue
             except BaseException as exc:  # a bug or a budget: this item ends here
                 with self.cond:
-                    member.probing = member.probing and not job.probe
+                    member.probe_ended(job)
                     self.failed[job.item] = exc
                     self.cond.notify_all()
                 continue
             with self.cond:
-                member.probing = member.probing and not job.probe
+                member.probe_ended(job)
                 if not result.cached:  # a stored result says nothing of the Space now
                     member.failures = 0
                     member.succeeded_at = time.monotonic()
@@ -318,7 +323,7 @@ class _Batch:
         pool = self.pools[stage]
         session = pool.session
         with self.cond:
-            member.probing = member.probing and not job.probe
+            member.probe_ended(job)
             if session.aside_reason(member.space) is not None:  # set aside meanwhile
                 self._requeue_or_fail(stage, job, exc, member)
                 return
